@@ -1,0 +1,11 @@
+"""The Celery application (``celery -A app worker`` / ``celery -A app beat``)."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "app.settings.development")
+
+app = Celery("app")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,1 @@
+"""Operator dashboard II: connection status, mapping diffs and Celery-driven imports."""

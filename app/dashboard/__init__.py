@@ -1,0 +1,1 @@
+"""Operator dashboard I: trigger-log triage, permissions and the audit trail."""

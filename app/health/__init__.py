@@ -1,0 +1,1 @@
+"""Health endpoints for uptime monitors (/health/ and /health/live/)."""

@@ -1,0 +1,1 @@
+"""Example connected models: fork and adapt them to your own Salesforce org."""

@@ -1,0 +1,14 @@
+"""Celery settings (the broker and result URLs come from REDIS_URL in base.py)."""
+
+from datetime import timedelta
+
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_RESULT_EXPIRES = timedelta(days=1)
+# Tasks are registered by the dashboard apps; each app adds its entries in its own module.
+CELERY_BEAT_SCHEDULE: dict = {}

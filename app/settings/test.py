@@ -1,0 +1,28 @@
+"""Test settings: a real PostgreSQL (DATABASE_URL / TEST_DATABASE_URL), eager-free Celery in memory."""
+
+import os
+
+from .base import *
+from .environment import database_config
+
+SECRET_KEY = "test-only-secret-key-that-is-long-enough-to-be-taken-seriously-0123456789"
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+_test_url = os.environ.get("TEST_DATABASE_URL") or DATABASE_URL
+DATABASES = {"default": database_config(_test_url, on_heroku=False)}
+# Each concurrent run may name its own test database (several developers on one server).
+DATABASES["default"]["TEST"] = {"NAME": os.environ.get("HCOP_TEST_DB_NAME", "test_hcop")}
+
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# Tests that need a worker start a real one (celery.contrib.testing) on in-memory transports.
+CELERY_BROKER_URL = "memory://"
+CELERY_RESULT_BACKEND = "cache+memory://"
+CELERY_BROKER_USE_SSL = None
+CELERY_REDIS_BACKEND_USE_SSL = None
+
+CACHES["default"]["KEY_PREFIX"] = f"hcop-{DATABASES['default']['TEST']['NAME']}"

@@ -1,0 +1,1 @@
+"""Django integration for Heroku Connect: models, checks, admin, API client and a simulator."""

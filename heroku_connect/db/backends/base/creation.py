@@ -1,0 +1,5 @@
+from django.db.backends.postgresql.creation import DatabaseCreation as PostgresDatabaseCreation
+
+
+class DatabaseCreation(PostgresDatabaseCreation):
+    pass
