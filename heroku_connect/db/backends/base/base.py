@@ -1,14 +1,28 @@
+"""The part shared by the Heroku Connect database backends."""
+
+from __future__ import annotations
+
+from typing import Any
+
 from heroku_connect.db.backends.base.creation import DatabaseCreation
 
 
 class HerokuConnectDatabaseWrapperMixin:
+    """Put the Heroku Connect schema on the ``search_path`` and create it for test databases.
+
+    Unqualified table names resolve to ``public``, then the Heroku Connect schema. An
+    ``OPTIONS["options"]`` given in the database settings wins.
+    """
+
     creation_class = DatabaseCreation
 
-    def __init__(self, settings_dict, *args, **kwargs):
+    @property
+    def search_path(self) -> str:
         from heroku_connect.conf import settings
 
+        return f"public,{settings.HEROKU_CONNECT_SCHEMA},pg_catalog"
+
+    def __init__(self, settings_dict: dict[str, Any], *args: Any, **kwargs: Any) -> None:
         options = settings_dict.setdefault("OPTIONS", {})
-        options.setdefault(
-            "options", f"-c search_path=public,{settings.HEROKU_CONNECT_SCHEMA},pg_catalog"
-        )
+        options.setdefault("options", f"-c search_path={self.search_path}")
         super().__init__(settings_dict, *args, **kwargs)
