@@ -26,3 +26,6 @@ CELERY_BROKER_USE_SSL = None
 CELERY_REDIS_BACKEND_USE_SSL = None
 
 CACHES["default"]["KEY_PREFIX"] = f"hcop-{DATABASES['default']['TEST']['NAME']}"
+
+# Test modules of the library define throw-away models under isolate_apps in this app.
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.heroku_connect.apps.HerokuConnectTestsConfig"]
