@@ -7,7 +7,7 @@ import uuid
 import psycopg
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import ProgrammingError, connection
 from django.db.models.signals import pre_migrate
 from django.test import override_settings
 
@@ -343,3 +343,39 @@ def test_pre_migrate_hook__runs_once_and_disconnects():
     assert not pre_migrate.disconnect(
         creation._create_heroku_connect_schema, dispatch_uid=creation._DISPATCH_UID
     )
+
+
+@override_settings(HEROKU_CONNECT_SCHEMA="hc_libcore_broken")
+def test_create_heroku_connect_schema__failure_leaves_nothing_behind(monkeypatch):
+    """If one table cannot be created, the schema and everything before it are rolled back."""
+    import heroku_connect.dev_schema
+
+    # The same model twice: its second CREATE TABLE fails half-way through the models.
+    monkeypatch.setattr(
+        heroku_connect.dev_schema, "get_heroku_connect_models", lambda: iter([Account, Account])
+    )
+    with pytest.raises(ProgrammingError, match="already exists"):
+        create_heroku_connect_schema()
+    assert _rows(
+        "SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'hc_libcore_broken'"
+    ) == [(0,)]
+
+
+@override_settings(HEROKU_CONNECT_SCHEMA="salesforce")
+def test_create_development_schema__force_failure_keeps_the_old_schema(monkeypatch):
+    """--force drops and re-creates in one transaction: a failure keeps the existing schema."""
+    import heroku_connect.dev_schema
+
+    account = Account.objects.create(name="Survivor")
+    monkeypatch.setattr(
+        heroku_connect.dev_schema, "get_heroku_connect_models", lambda: iter([Account, Account])
+    )
+    with pytest.raises(ProgrammingError):
+        call_command("create_development_schema", "--force")
+    assert Account.objects.get(pk=account.pk).name == "Survivor"
+
+
+def test_create_development_schema__unknown_database_alias():
+    """An unknown --database alias is a clear command-line error."""
+    with pytest.raises(CommandError, match="invalid choice: 'nope'"):
+        call_command("create_development_schema", "--database", "nope")
