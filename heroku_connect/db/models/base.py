@@ -42,7 +42,8 @@ class HerokuConnectModelBase(ModelBase):
     :class:`_HerokuConnectSnitchMixin` (``HerokuConnectModel`` or an abstract HC mixin). Its
     ``Meta`` then gets ``managed = False`` and, unless set, ``db_table =
     '<schema>"."<sf_object_name lower>'``. Multi-table-inheritance children of a concrete HC
-    model stay ordinary managed models.
+    model are not Heroku Connect tables; give them their own ``Meta`` to make them managed
+    (without one, Django's Meta inheritance gives them the abstract base's ``managed = False``).
     """
 
     def __new__(mcs, name: str, bases: tuple[type, ...], attrs: dict[str, Any], **kwargs: Any):
