@@ -240,3 +240,23 @@ def test_external_id__lookup_by_hex_or_uuid():
     project = Project.objects.create(name="P")
     for value in (project.external_id, project.external_id.hex, str(project.external_id)):
         assert Project.objects.filter(external_id=value).get() == project
+
+
+@pytest.mark.django_db
+def test_fields__bulk_update_and_aggregates():
+    """bulk_update casts to the Heroku Connect column types; Sum reads back as Decimal."""
+    from django.db.models import Sum
+
+    accounts = Account.objects.bulk_create(
+        [Account(name="A", annual_revenue=Decimal("1.5")), Account(name="B")]
+    )
+    new_ids = [uuid.uuid4(), uuid.uuid4()]
+    stamp = datetime.datetime(2024, 2, 1, 8, 0, tzinfo=datetime.UTC)
+    for account, external_id in zip(accounts, new_ids, strict=True):
+        account.annual_revenue = Decimal("2.25")
+        account.external_id = external_id
+        account.system_mod_stamp = stamp
+    Account.objects.bulk_update(accounts, ["annual_revenue", "external_id", "system_mod_stamp"])
+    assert set(Account.objects.values_list("external_id", flat=True)) == set(new_ids)
+    assert Account.objects.aggregate(total=Sum("annual_revenue"))["total"] == Decimal("4.5")
+    assert set(Account.objects.values_list("system_mod_stamp", flat=True)) == {stamp}
