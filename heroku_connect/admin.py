@@ -28,6 +28,7 @@ from django.utils.translation import ngettext
 
 from heroku_connect import trigger_log
 from heroku_connect.models import TriggerLog, TriggerLogAbstract, TriggerLogArchive
+from heroku_connect.states import WriteAlgorithm
 
 logger = logging.getLogger(__name__)
 
@@ -165,6 +166,12 @@ class TriggerLogAdmin(GenericLogModelAdmin):
     actions_on_top = True
     actions_on_bottom = True
     confirm_action_template = "admin/heroku_connect/confirm_trigger_log_action.html"
+    #: ``None``: ask the Heroku Connect API (cached). Set a ``WriteAlgorithm`` to skip the lookup.
+    write_algorithm: WriteAlgorithm | None = None
+
+    def get_write_algorithm(self, request: HttpRequest) -> WriteAlgorithm | None:
+        """The write algorithm retries use; ``None`` looks it up through the API."""
+        return self.write_algorithm
 
     @admin.action(permissions=["change"], description='Mark failed logs as "ignored"')
     def ignore_failed_logs_action(
@@ -193,7 +200,9 @@ class TriggerLogAdmin(GenericLogModelAdmin):
         if not self._confirmed(request):
             return self._confirm(request, queryset, "retry_failed_logs_action", _("retried"))
         try:
-            count = trigger_log.retry_failed(queryset)
+            count = trigger_log.retry_failed(
+                queryset, write_algorithm=self.get_write_algorithm(request)
+            )
         except _retry_errors() as error:
             logger.warning("Retrying failed trigger logs failed: %s", error)
             self.message_user(
