@@ -27,7 +27,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from heroku_connect import trigger_log
-from heroku_connect.models import TriggerLog, TriggerLogAbstract, TriggerLogArchive
+from heroku_connect.models import (
+    TriggerLog,
+    TriggerLogAbstract,
+    TriggerLogArchive,
+    TriggerLogState,
+)
 from heroku_connect.states import WriteAlgorithm
 
 logger = logging.getLogger(__name__)
@@ -72,13 +77,24 @@ def _make_admin_link_to_similar(
     return link
 
 
+def _ignore_failed_logs(queryset: QuerySet) -> int:
+    """Mark the FAILED rows of ``queryset`` IGNORED (one statement); return their number."""
+    return trigger_log.ignore_failed(queryset)
+
+
+def _retry_failed_log(log: TriggerLogAbstract) -> bool:
+    """Retry one row if it is (still) FAILED; ``False`` when there was nothing to retry."""
+    return bool(trigger_log.retry_failed(type(log)._default_manager.filter(pk=log.pk)))
+
+
+#: CSS classes of ``state_label``; any other state (known or not) gets ``default``.
 STATE_CSS_CLASSES = {
-    "SUCCESS": "success",
-    "FAILED": "danger label-important",
-    "NEW": "primary label-inverse",
-    "PENDING": "info",
-    "REQUEUE": "warning",
-    "REQUEUED": "warning",
+    TriggerLogState.SUCCESS: "success",
+    TriggerLogState.FAILED: "danger label-important",
+    TriggerLogState.NEW: "primary label-inverse",
+    TriggerLogState.PENDING: "info",
+    TriggerLogState.REQUEUE: "warning",
+    TriggerLogState.REQUEUED: "warning",
 }
 
 
@@ -237,7 +253,7 @@ class TriggerLogAdmin(GenericLogModelAdmin):
         """
         summary = list(
             queryset.order_by()
-            .filter(state="FAILED")
+            .filter(state=TriggerLogState.FAILED)
             .values("table_name", "action")
             .annotate(rows=Count("id"))
             .order_by("table_name", "action")

@@ -215,7 +215,9 @@ class TriggerLogAbstract(models.Model):
         return get_connected_model_for_table_name(table_name)
 
     @staticmethod
-    def _fieldnames_to_colnames(model_cls: type[models.Model], fieldnames: Iterable[str]) -> set:
+    def _fieldnames_to_colnames(
+        model_cls: type[models.Model], fieldnames: Iterable[str]
+    ) -> set[str]:
         """The database columns of ``fieldnames`` (``FieldDoesNotExist`` for unknown names)."""
         get_field = model_cls._meta.get_field
         return {get_field(name).column for name in fieldnames}

@@ -44,7 +44,12 @@ __all__ = (
     "retry_failed",
 )
 
+# State names as they appear in the SQL below (the values of models.TriggerLogState, which is
+# not imported here so that this module can be imported before the app registry is ready).
 FAILED = "FAILED"
+NEW = "NEW"
+IGNORED = "IGNORED"
+REQUEUED = "REQUEUED"
 RECAPTURABLE_ACTIONS = ("INSERT", "UPDATE")
 _RECAPTURABLE_SQL = "(" + ", ".join(f"'{action}'" for action in RECAPTURABLE_ACTIONS) + ")"
 
@@ -103,7 +108,7 @@ def ignore_failed(queryset: QuerySet) -> int:
         FROM locked WHERE t.id = locked.id AND t.state = %s
     """
     with transaction.atomic(using=alias), connection.cursor() as cursor:
-        cursor.execute(sql, [*params, FAILED, "IGNORED", FAILED])
+        cursor.execute(sql, [*params, FAILED, IGNORED, FAILED])
         return cursor.rowcount
 
 
@@ -357,7 +362,7 @@ def _requeue_sql(
             f"""copied AS (
                 INSERT INTO {live} (txid, created_at, updated_at, state, action, table_name,
                                     record_id, sfid, "values", old)
-                SELECT l.txid, l.created_at, now(), 'NEW', l.action, l.table_name,
+                SELECT l.txid, l.created_at, now(), '{NEW}', l.action, l.table_name,
                        l.record_id, l.sfid, l."values", l.old
                 FROM locked l
                 WHERE {not_recaptured}
@@ -367,10 +372,10 @@ def _requeue_sql(
         )
         ctes.append(
             f"""handled AS (
-                SELECT log_id AS id, 'REQUEUED' AS new_state FROM recaptured
+                SELECT log_id AS id, '{REQUEUED}' AS new_state FROM recaptured
                 WHERE new_id IS NOT NULL
                 UNION ALL
-                SELECT l.id, 'REQUEUED' FROM locked l WHERE {not_recaptured}
+                SELECT l.id, '{REQUEUED}' FROM locked l WHERE {not_recaptured}
             )"""
         )
         representing = (
@@ -379,15 +384,15 @@ def _requeue_sql(
     else:
         ctes.append(
             f"""handled AS (
-                SELECT log_id AS id, 'REQUEUED' AS new_state FROM recaptured
+                SELECT log_id AS id, '{REQUEUED}' AS new_state FROM recaptured
                 WHERE new_id IS NOT NULL
                 UNION ALL
-                SELECT l.id, 'NEW' FROM locked l WHERE {not_recaptured}
+                SELECT l.id, '{NEW}' FROM locked l WHERE {not_recaptured}
             )"""
         )
         representing = (
             "SELECT new_id FROM recaptured WHERE new_id IS NOT NULL "
-            "UNION ALL SELECT id FROM marked WHERE state = 'NEW'"
+            f"UNION ALL SELECT id FROM marked WHERE state = '{NEW}'"
         )
     ctes.append(
         f"""marked AS (

@@ -345,3 +345,11 @@ def test_paginator__counts_up_to_the_limit_then_estimates(monkeypatch):
     assert TriggerLogPaginator(TriggerLog.objects.filter(state="FAILED"), 2).count == 4
     assert TriggerLogPaginator(TriggerLog.objects.filter(state="NEW"), 2).count == 0
     assert TriggerLogPaginator(list(range(7)), 2).count == 7
+
+
+@pytest.mark.django_db
+def test_ignore_failed_logs_helper__one_update_for_the_selection():
+    """_ignore_failed_logs marks the FAILED rows of the selection IGNORED and counts them."""
+    failed, new = make_log(), make_log(state="NEW")
+    assert hc_admin._ignore_failed_logs(TriggerLog.objects.all()) == 1
+    assert states() == {failed.pk: "IGNORED", new.pk: "NEW"}
