@@ -118,6 +118,25 @@ def test_retry_failed__live_ordered_recaptures_and_marks_old_rows_requeued(accou
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("model", [TriggerLog, TriggerLogArchive])
+def test_retry_failed__ordered_recaptures_in_trigger_log_order(model):
+    """New rows appear in the order of the rows they replace (ordered writes keep order)."""
+    accounts = [make_account(name=f"A{n}") for n in range(6)]
+    # Interleave tables of records and actions so that no other order matches by chance.
+    plan = [(accounts[(n * 5) % 6], "INSERT" if n % 3 else "UPDATE") for n in range(30)]
+    for record, action in plan:
+        make_log(model=model, record_id=record.id, action=action)
+    max_id = TriggerLog.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+    assert trigger_log.retry_failed(model.objects.all(), write_algorithm=ORDERED) == 30
+
+    new_rows = TriggerLog.objects.filter(id__gt=max_id).order_by("id")
+    assert [(log.record_id, log.action) for log in new_rows] == [
+        (record.id, action) for record, action in plan
+    ]
+
+
+@pytest.mark.django_db
 def test_retry_failed__live_ordered_delete_goes_back_to_new(account):
     """A DELETE cannot be re-captured: it goes back to NEW, no row is added."""
     delete = make_log(record_id=account.id, action="DELETE", values=None, old='"name"=>"Acme"')
