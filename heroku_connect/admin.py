@@ -163,6 +163,17 @@ class GenericLogModelAdmin(admin.ModelAdmin):
         # Heroku Connect's triggers write the trigger log; adding rows by hand makes no sense.
         return False
 
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        """Rows are never edited in a form, only changed by the actions.
+
+        Saving a form would write back every column read earlier and could undo a state change
+        Heroku Connect made meanwhile; the change page is therefore read-only. The permission
+        still gates the (set-based, state-guarded) actions on the changelist.
+        """
+        if obj is not None:
+            return False
+        return super().has_change_permission(request)
+
     @admin.display(description="Action", ordering="action")
     def action_label(self, log: TriggerLogAbstract) -> SafeString:
         return format_html('<span class="label label-default">{}</span>', log.action)

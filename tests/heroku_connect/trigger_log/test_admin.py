@@ -353,3 +353,18 @@ def test_ignore_failed_logs_helper__one_update_for_the_selection():
     failed, new = make_log(), make_log(state="NEW")
     assert hc_admin._ignore_failed_logs(TriggerLog.objects.all()) == 1
     assert states() == {failed.pk: "IGNORED", new.pk: "NEW"}
+
+
+@pytest.mark.django_db
+def test_change_view__read_only_even_for_change_permitted_users(client, operator):
+    """A form POST can never overwrite a row (Heroku Connect may have changed it meanwhile)."""
+    log = make_log(state="PENDING", sf_message="original")
+    client.force_login(operator)
+    url = reverse("admin:heroku_connect_triggerlog_change", args=[log.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    assert 'name="_save"' not in page.content.decode()
+    response = client.post(url, {"state": "NEW", "sf_message": "edited", "_save": "Save"})
+    assert response.status_code == 403
+    log.refresh_from_db()
+    assert (log.state, log.sf_message) == ("PENDING", "original")
