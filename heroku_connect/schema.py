@@ -114,8 +114,7 @@ def metadata_sql(schema: str) -> list[str]:
         f"(state, table_name) WHERE state IN ('NEW', 'PENDING')",
         f'CREATE INDEX IF NOT EXISTS "_trigger_log_archive_idx_created_at" '
         f"ON {archive} (created_at)",
-        f'CREATE INDEX IF NOT EXISTS "_trigger_log_archive_idx_record_id" '
-        f"ON {archive} (record_id)",
+        f'CREATE INDEX IF NOT EXISTS "_trigger_log_archive_idx_record_id" ON {archive} (record_id)',
         f'CREATE INDEX IF NOT EXISTS "_trigger_log_archive_idx_state_table_name" ON {archive} '
         f"(state, table_name) WHERE state = 'FAILED'",
         """CREATE OR REPLACE FUNCTION public.get_xmlbinary() RETURNS character varying
@@ -336,9 +335,7 @@ def index_sql(schema: str, table: str, indexes: Mapping[str, bool]) -> list[str]
         prefix = "hcu_idx" if unique else "hc_idx"
         kind = "UNIQUE INDEX" if unique else "INDEX"
         name = quote_ident(f"{prefix}_{table}_{column}"[:63])
-        statements.append(
-            f"CREATE {kind} IF NOT EXISTS {name} ON {target} ({quote_ident(column)})"
-        )
+        statements.append(f"CREATE {kind} IF NOT EXISTS {name} ON {target} ({quote_ident(column)})")
     return statements
 
 

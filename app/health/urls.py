@@ -1,6 +1,11 @@
+"""Health endpoints: /health/ (every dependency) and /health/live/ (the process only)."""
+
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
 from django.views.decorators.cache import never_cache
+from health_check.views import HealthCheckView
+
+from .checks import health_checks
 
 
 @never_cache
@@ -10,5 +15,6 @@ def live(request: HttpRequest) -> JsonResponse:
 
 
 urlpatterns = [
+    path("health/", HealthCheckView.as_view(checks=health_checks()), name="health"),
     path("health/live/", live, name="health-live"),
 ]

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "health_check",
     "heroku_connect",
+    "app.core",
     "app.salesforce",
     "app.dashboard",
     "app.connections",
@@ -122,7 +123,11 @@ LOGGING = {
         "plain": {"format": "%(levelname)s %(name)s %(message)s"},
     },
     "handlers": {
-        "stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "plain"},
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "plain",
+        },
     },
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
     "loggers": {

@@ -84,7 +84,8 @@ def database_config(url: str, *, on_heroku: bool) -> dict[str, Any]:
             ssl_require=on_heroku,
         )
     except ValueError as exc:
-        raise ImproperlyConfigured(f"DATABASE_URL is malformed: {exc.__class__.__name__}.") from None
+        message = f"DATABASE_URL is malformed: {exc.__class__.__name__}."
+        raise ImproperlyConfigured(message) from None
     if not config.get("NAME"):
         raise ImproperlyConfigured("DATABASE_URL must name a database (…/dbname).")
     return config

@@ -1,4 +1,4 @@
-"""Test settings: a real PostgreSQL (DATABASE_URL / TEST_DATABASE_URL), eager-free Celery in memory."""
+"""Test settings: a real PostgreSQL (DATABASE_URL / TEST_DATABASE_URL), Celery in memory."""
 
 import os
 
@@ -29,3 +29,6 @@ CACHES["default"]["KEY_PREFIX"] = f"hcop-{DATABASES['default']['TEST']['NAME']}"
 
 # Test modules of the library define throw-away models under isolate_apps in this app.
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.heroku_connect.apps.HerokuConnectTestsConfig"]
+
+# No collectstatic in tests: WhiteNoise looks files up per request instead of warning.
+WHITENOISE_AUTOREFRESH = True

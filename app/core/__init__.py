@@ -1,0 +1,1 @@
+"""Project-level operations: bootstrap commands shared by Heroku and the local demo."""

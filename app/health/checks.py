@@ -1,0 +1,33 @@
+"""The dependencies /health/ checks, listed explicitly (django-health-check 4.x)."""
+
+from __future__ import annotations
+
+import datetime
+import importlib.util
+from typing import Any
+
+from django.conf import settings
+
+
+def redis_client_factory() -> Any:
+    """An asyncio Redis client for REDIS_URL; ``rediss://`` skips certificate checks (Heroku)."""
+    from redis.asyncio import Redis
+
+    return Redis.from_url(settings.REDIS_URL, **settings.REDIS_CLIENT_KWARGS)
+
+
+def health_checks() -> list[Any]:
+    from app.celery import app as celery_app
+
+    checks: list[Any] = [
+        "health_check.checks.Database",
+        "health_check.checks.Cache",
+        (
+            "health_check.contrib.celery.Ping",
+            {"app": celery_app, "timeout": datetime.timedelta(seconds=3), "limit": 1},
+        ),
+        ("health_check.contrib.redis.Redis", {"client_factory": redis_client_factory}),
+    ]
+    if importlib.util.find_spec("heroku_connect.health") is not None:
+        checks.append("heroku_connect.health.HerokuConnect")
+    return checks

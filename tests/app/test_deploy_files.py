@@ -1,0 +1,117 @@
+"""Procfile, app.json and the Python version files are valid and consistent."""
+
+import importlib
+import json
+import shlex
+from pathlib import Path
+
+import pytest
+from django.core.management import get_commands
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _procfile() -> dict[str, list[str]]:
+    entries = {}
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, command = line.split(":", 1)
+            entries[name.strip()] = shlex.split(command)
+    return entries
+
+
+def _version_lines(path: Path) -> list[str]:
+    return [
+        line.strip()
+        for line in path.read_text().splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    ]
+
+
+def test_python_version__files_agree():
+    """runtime.txt wins over .python-version on Heroku, so the two must name the same version."""
+    (runtime,) = _version_lines(ROOT / "runtime.txt")
+    (python_version,) = _version_lines(ROOT / ".python-version")
+    assert runtime.removeprefix("python-") == python_version == "3.11"
+
+
+def test_procfile__has_the_four_process_types():
+    """release, web, worker and beat exist; beat is a process type of its own."""
+    assert set(_procfile()) == {"release", "web", "worker", "beat"}
+
+
+def test_procfile__release_runs_an_existing_management_command():
+    """``release`` is ``manage.py migrate`` and that command exists."""
+    command = _procfile()["release"]
+    assert command[:3] == ["python", "manage.py", "migrate"]
+    assert "migrate" in get_commands()
+
+
+def test_procfile__web_points_at_importable_config_and_wsgi_app():
+    """gunicorn's config file exists and the WSGI module named on the command line imports."""
+    command = _procfile()["web"]
+    assert command[0] == "gunicorn"
+    config = command[command.index("--config") + 1]
+    assert (ROOT / config).is_file()
+    namespace: dict = {}
+    exec(compile((ROOT / config).read_text(), config, "exec"), namespace)
+    assert namespace["worker_class"] == "gthread"
+    assert namespace["timeout"] < 30
+    module = importlib.import_module(command[-1].split(":")[0])
+    assert callable(module.application)
+
+
+@pytest.mark.parametrize("process", ["worker", "beat"])
+def test_procfile__celery_processes_name_the_project_app(process):
+    """``celery -A app`` resolves to the project's Celery application."""
+    command = _procfile()[process]
+    assert command[:3] == ["celery", "-A", "app"]
+    assert command[3] == process
+    project = importlib.import_module(command[2])
+    assert project.celery_app.main == "app"
+    if process == "worker":
+        assert "--concurrency" in command
+
+
+def test_app_json__has_the_button_manifest_structure():
+    """app.json describes the whole Deploy-to-Heroku setup."""
+    manifest = json.loads((ROOT / "app.json").read_text())
+    assert len(manifest["name"]) <= 30
+    for key in ("description", "repository", "keywords", "logo", "success_url"):
+        assert manifest[key]
+    assert manifest["stack"] == "heroku-24"
+    assert manifest["buildpacks"] == [{"url": "heroku/python"}]
+    assert manifest["addons"][0].startswith("heroku-postgresql:")
+    assert any(a.startswith("heroku-redis:") for a in manifest["addons"])
+    assert any(a.startswith("herokuconnect:") for a in manifest["addons"])
+    env = manifest["env"]
+    assert env["SECRET_KEY"]["generator"] == "secret"
+    assert env["DJANGO_SETTINGS_MODULE"]["value"] == "app.settings.production"
+    assert env["ADMIN_EMAIL"].get("required", True) is True
+    assert env["HEROKU_CONNECT_API_TOKEN"]["required"] is False
+    for name, spec in env.items():
+        assert spec["description"], name
+        assert spec.get("generator") in (None, "secret"), name
+    assert set(manifest["formation"]) == {"web", "worker", "beat"}
+    assert manifest["formation"]["beat"]["quantity"] == 1
+    assert set(_procfile()) >= set(manifest["formation"])
+
+
+def test_app_json__postdeploy_and_ci_commands_exist():
+    """postdeploy runs an existing management command; Heroku CI runs the README's command."""
+    manifest = json.loads((ROOT / "app.json").read_text())
+    postdeploy = shlex.split(manifest["scripts"]["postdeploy"])
+    assert postdeploy[:2] == ["python", "manage.py"]
+    assert postdeploy[2] in get_commands()
+    test_env = manifest["environments"]["test"]
+    assert test_env["scripts"]["test"] == "make test"
+    assert "make test" in (ROOT / "README.md").read_text()
+    assert {a.split(":")[1] for a in test_env["addons"]} == {"in-dyno"}
+
+
+def test_requirements__one_package_manager_file_with_pinned_versions():
+    """requirements.txt is the only lock-style file Heroku sees, and every line is pinned."""
+    for other in ("Pipfile.lock", "poetry.lock", "uv.lock"):
+        assert not (ROOT / other).exists()
+    for line in _version_lines(ROOT / "requirements.txt"):
+        assert "==" in line, line
