@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "app.core",
     "app.salesforce",
     "app.dashboard",
+    "app.audit",
     "app.connections",
 ]
 
