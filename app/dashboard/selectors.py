@@ -1,0 +1,114 @@
+"""Reads for the dashboard screens: one read model per screen, shared by HTML and JSON.
+
+Only the indexes real Heroku Connect creates are relied upon (heroku-connect.md §4.2); anything
+that would need a scan of the million-row archive is read from our own summary tables instead.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db import connections, router
+from django.utils import timezone
+
+from heroku_connect.models import TriggerLog, TriggerLogArchive, TriggerLogState
+
+COUNTED_STATES = (TriggerLogState.FAILED, TriggerLogState.PENDING, TriggerLogState.NEW)
+
+
+@dataclass
+class TableCounts:
+    table_name: str
+    failed: int = 0
+    pending: int = 0
+    new: int = 0
+    archived_failed: int = 0
+
+    @property
+    def failed_total(self) -> int:
+        return self.failed + self.archived_failed
+
+
+@dataclass
+class Overview:
+    tables: list[TableCounts]
+    total: TableCounts
+    oldest_waiting_at: datetime.datetime | None
+    now: datetime.datetime
+    chart: object | None = None
+    top_groups: list = field(default_factory=list)
+    stats_refreshed_at: datetime.datetime | None = None
+
+    @property
+    def oldest_waiting_age(self) -> datetime.timedelta | None:
+        if self.oldest_waiting_at is None:
+            return None
+        return max(self.now - self.oldest_waiting_at, datetime.timedelta(0))
+
+
+def _alias() -> str:
+    return router.db_for_read(TriggerLog) or "default"
+
+
+def _table(model: type) -> str:
+    return connections[_alias()].ops.quote_name(model._meta.db_table)
+
+
+def state_counts() -> tuple[list[TableCounts], TableCounts]:
+    """FAILED / PENDING / NEW per table in the live log, and FAILED per table in the archive.
+
+    Two statements whatever the data size: the live log is small (rows leave it once
+    processed) and the archive count reads the partial ``(state, table_name) WHERE
+    state='FAILED'`` index Heroku Connect creates.
+    """
+    live, archive = _table(TriggerLog), _table(TriggerLogArchive)
+    rows: dict[str, TableCounts] = {}
+    with connections[_alias()].cursor() as cursor:
+        cursor.execute(
+            f"SELECT table_name, state, count(*) FROM {live} "
+            "WHERE state IN (%s, %s, %s) GROUP BY table_name, state",
+            [str(state) for state in COUNTED_STATES],
+        )
+        for table_name, state, count in cursor.fetchall():
+            counts = rows.setdefault(table_name, TableCounts(table_name))
+            setattr(counts, str(state).lower(), count)
+        cursor.execute(
+            f"SELECT table_name, count(*) FROM {archive} WHERE state = %s GROUP BY table_name",
+            [str(TriggerLogState.FAILED)],
+        )
+        for table_name, count in cursor.fetchall():
+            rows.setdefault(table_name, TableCounts(table_name)).archived_failed = count
+    tables = sorted(rows.values(), key=lambda counts: (-counts.failed_total, counts.table_name))
+    total = TableCounts(
+        "total",
+        failed=sum(t.failed for t in tables),
+        pending=sum(t.pending for t in tables),
+        new=sum(t.new for t in tables),
+        archived_failed=sum(t.archived_failed for t in tables),
+    )
+    return tables, total
+
+
+def oldest_waiting_at() -> datetime.datetime | None:
+    """``created_at`` of the oldest NEW or PENDING live row (one statement on ``(state, id)``).
+
+    Ids grow with capture time, so the lowest id per state is its oldest row.
+    """
+    live = _table(TriggerLog)
+    with connections[_alias()].cursor() as cursor:
+        cursor.execute(
+            f"SELECT least("
+            f"(SELECT created_at FROM {live} WHERE state = %s ORDER BY id LIMIT 1), "
+            f"(SELECT created_at FROM {live} WHERE state = %s ORDER BY id LIMIT 1))",
+            [str(TriggerLogState.NEW), str(TriggerLogState.PENDING)],
+        )
+        return cursor.fetchone()[0]
+
+
+def overview() -> Overview:
+    """The overview screen's read model."""
+    tables, total = state_counts()
+    return Overview(
+        tables=tables, total=total, oldest_waiting_at=oldest_waiting_at(), now=timezone.now()
+    )
