@@ -1,10 +1,4 @@
-"""Retries that look the write algorithm up through the Heroku Connect API (a real local server).
-
-PENDING: not collected yet (the file name does not start with ``test_``), because
-``heroku_connect.utils.get_unique_connection_write_mode`` (helper apiclient) does not exist yet.
-Rename this file to ``test_write_mode.py`` when it lands; the tests passed (8 of 8) against a
-minimal stand-in of that function.
-"""
+"""Retries that look the write algorithm up through the Heroku Connect API (a real local server)."""
 
 from __future__ import annotations
 
