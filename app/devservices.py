@@ -267,6 +267,7 @@ def run_demo() -> int:
     port = int(os.environ.get("PORT", "8000"))
     password = os.environ.get("DEMO_PASSWORD", "operator-demo")
     group = ProcessGroup()
+    DATA.mkdir(parents=True, exist_ok=True)  # beat keeps its schedule here, DATABASE_URL or not
     with services(group) as environ:
         environ.setdefault("DJANGO_SETTINGS_MODULE", "app.settings.development")
         environ.setdefault("ADMIN_USERNAME", "operator")
