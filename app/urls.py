@@ -9,5 +9,6 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("app.health.urls")),
+    path("audit/", include("app.audit.urls")),
     path("", include("app.dashboard.urls")),
 ]
