@@ -127,6 +127,17 @@ def _error_detail(response: requests.Response) -> str:
     return response.reason or "no reason given"
 
 
+def _require_json(response: requests.Response, where: str) -> None:
+    try:
+        response.json()
+    except ValueError as exc:
+        raise APIInvalidResponse(
+            f"Heroku Connect API answered {response.status_code} with invalid JSON ({where}).",
+            status_code=response.status_code,
+            response=response,
+        ) from exc
+
+
 def _join(endpoint: str, *segments: str) -> str:
     """Join URL-quoted path segments onto ``endpoint`` like ``os.path.join`` (one slash)."""
     path = "/".join(quote(str(segment), safe="") for segment in segments)
@@ -242,15 +253,7 @@ class HerokuConnectClient:
                 response=response,
             )
         if expect_json:
-            try:
-                response.json()
-            except ValueError as exc:
-                raise APIInvalidResponse(
-                    f"Heroku Connect API answered {response.status_code} with invalid JSON "
-                    f"({where}).",
-                    status_code=response.status_code,
-                    response=response,
-                ) from exc
+            _require_json(response, where)
         return response
 
     def _get_dict(self, url: str, *, params: Mapping[str, Any] | None = None) -> dict:
@@ -415,15 +418,7 @@ class HerokuConnectClient:
         response = self.request("GET", url, expect_json=False)
         if response.status_code == 202:
             return None
-        try:
-            response.json()
-        except ValueError as exc:
-            raise APIInvalidResponse(
-                f"Heroku Connect API answered {response.status_code} with invalid JSON "
-                f"(GET {_safe_url(url)}).",
-                status_code=response.status_code,
-                response=response,
-            ) from exc
+        _require_json(response, f"GET {_safe_url(url)}")
         return self._as_dict(response, url)
 
     # -- account
