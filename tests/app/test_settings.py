@@ -110,11 +110,21 @@ def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
 
 
 def test_production__missing_secret_key_names_the_variable():
-    """Production refuses to start without SECRET_KEY, with a message naming it."""
+    """Production refuses to start without SECRET_KEY: one line naming it, no traceback."""
     result = _manage("check", DJANGO_SETTINGS_MODULE="app.settings.production")
-    assert result.returncode != 0
-    assert "SECRET_KEY" in result.stderr
-    assert "ImproperlyConfigured" in result.stderr
+    assert result.returncode == 1
+    assert result.stderr == "error: The environment variable SECRET_KEY must be set.\n"
+    assert "Traceback" not in result.stderr
+
+
+def test_manage__malformed_database_url_is_one_clear_line():
+    """A malformed DATABASE_URL stops manage.py with one line naming the variable."""
+    result = _manage(
+        "check", DJANGO_SETTINGS_MODULE="app.settings.development", DATABASE_URL="mysql://x/y"
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: DATABASE_URL")
+    assert result.stderr.count("\n") == 1
 
 
 def test_production__check_deploy_is_clean():
