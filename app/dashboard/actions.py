@@ -1,0 +1,375 @@
+"""Retry and ignore failed writes from the dashboard, with an audit entry for every attempt.
+
+The trigger-log transitions themselves live in :mod:`heroku_connect.trigger_log` (set-based,
+state-guarded, concurrency-safe); this module only decides *which* rows, plans what the operator
+is asked to confirm, runs the live and the archived part in ONE transaction, and records the
+outcome. The write algorithm is looked up before the transaction, never while rows are locked.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from django.db import transaction
+from django.db.models import Count, QuerySet
+from django.utils.translation import ngettext
+
+from app.audit.models import Outcome
+from app.audit.services import record_action
+from heroku_connect import trigger_log
+from heroku_connect.models import TriggerLog, TriggerLogArchive, TriggerLogState
+from heroku_connect.states import WriteAlgorithm
+
+logger = logging.getLogger(__name__)
+
+#: Most explicit ids one request may carry (a page of the failure list is far smaller).
+MAX_EXPLICIT_IDS = 5000
+
+RETRY = "retry"
+IGNORE = "ignore"
+ACTIONS = (RETRY, IGNORE)
+
+#: How the operator may name the write algorithm on the confirmation form.
+ALGORITHM_CHOICES = {
+    "merged": WriteAlgorithm.MERGE_WRITES,
+    "ordered": WriteAlgorithm.ORDERED_WRITES,
+}
+
+_ID_PATTERN = re.compile(r"(live|archive):([1-9][0-9]{0,17})")
+
+
+class ActionInputError(ValueError):
+    """The posted selection is malformed (tampered ids or filters): answer 400, change nothing."""
+
+
+class WriteAlgorithmUnavailable(RuntimeError):
+    """The write algorithm could not be looked up; the message is safe to show to operators."""
+
+
+class SelectionLike(Protocol):
+    """What the actions need from a selection (``app.dashboard.filters.Selection`` or ids)."""
+
+    @property
+    def live(self) -> QuerySet: ...
+
+    @property
+    def archive(self) -> QuerySet: ...
+
+    def describe(self) -> str: ...
+
+    def as_params(self) -> dict: ...
+
+
+@dataclass(frozen=True)
+class IdSelection:
+    """Rows picked one by one ("live:<id>" / "archive:<id>"), e.g. from the failure list."""
+
+    live_ids: tuple[int, ...] = ()
+    archive_ids: tuple[int, ...] = ()
+
+    @property
+    def live(self) -> QuerySet[TriggerLog]:
+        if not self.live_ids:
+            return TriggerLog.objects.none()
+        return TriggerLog.objects.filter(pk__in=self.live_ids)
+
+    @property
+    def archive(self) -> QuerySet[TriggerLogArchive]:
+        if not self.archive_ids:
+            return TriggerLogArchive.objects.none()
+        return TriggerLogArchive.objects.filter(pk__in=self.archive_ids)
+
+    def tokens(self) -> list[str]:
+        return [f"live:{pk}" for pk in self.live_ids] + [f"archive:{pk}" for pk in self.archive_ids]
+
+    def describe(self) -> str:
+        if len(self.live_ids) + len(self.archive_ids) == 1:
+            (token,) = self.tokens()
+            source, pk = token.split(":")
+            return f"trigger log #{pk}" + (" (archived)" if source == "archive" else "")
+        return (
+            f"{len(self.live_ids) + len(self.archive_ids)} selected rows "
+            f"(live: {len(self.live_ids)}, archived: {len(self.archive_ids)})"
+        )
+
+    def as_params(self) -> dict:
+        return {"ids": self.tokens()}
+
+
+def parse_ids(tokens: Iterable[str]) -> IdSelection:
+    """``["live:12", "archive:7"]`` -> :class:`IdSelection`; anything else is an input error."""
+    live: set[int] = set()
+    archive: set[int] = set()
+    for token in tokens:
+        match = _ID_PATTERN.fullmatch(token.strip())
+        if match is None:
+            raise ActionInputError(
+                f"Invalid row id {token[:40]!r}: expected live:<id> or archive:<id>."
+            )
+        (live if match[1] == "live" else archive).add(int(match[2]))
+    if not live and not archive:
+        raise ActionInputError("No rows selected.")
+    if len(live) + len(archive) > MAX_EXPLICIT_IDS:
+        raise ActionInputError(
+            f"Too many rows selected ({len(live) + len(archive)}); select at most "
+            f"{MAX_EXPLICIT_IDS} or use the filter instead."
+        )
+    return IdSelection(tuple(sorted(live)), tuple(sorted(archive)))
+
+
+def parse_algorithm(value: str | None) -> WriteAlgorithm | None:
+    """The operator's explicit choice (``merged``/``ordered``), ``None`` for "ask the API"."""
+    if value in (None, "", "auto"):
+        return None
+    try:
+        return ALGORITHM_CHOICES[value]
+    except KeyError:
+        raise ActionInputError(f"Unknown write algorithm {value[:20]!r}.") from None
+
+
+# --- The write algorithm ------------------------------------------------------------------
+
+
+def lookup_write_algorithm() -> WriteAlgorithm:
+    """The connection's write algorithm from the Heroku Connect API (cached by the library).
+
+    Any failure (API unreachable, not configured, no or several connections with different
+    modes) becomes :class:`WriteAlgorithmUnavailable` with a one-line message. The API errors'
+    messages never contain the token; unexpected errors are logged and reported generically.
+    """
+    from heroku_connect.utils import get_unique_connection_write_mode
+
+    try:
+        return get_unique_connection_write_mode()
+    except (OSError, ValueError) as error:  # requests errors are OSErrors; mixed modes ValueError
+        raise WriteAlgorithmUnavailable(
+            f"The write algorithm could not be read from the Heroku Connect API: {error}"
+        ) from error
+    except Exception as error:
+        logger.exception("Write algorithm lookup failed")
+        raise WriteAlgorithmUnavailable(
+            "The write algorithm could not be read from the Heroku Connect API "
+            f"({type(error).__name__})."
+        ) from error
+
+
+def algorithm_label(algorithm: WriteAlgorithm) -> str:
+    return "ordered writes" if algorithm is WriteAlgorithm.ORDERED_WRITES else "merged writes"
+
+
+# --- Planning: what the confirmation page shows ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Exactly what an action will change, counted now (the POST re-checks every row's state)."""
+
+    action: str
+    description: str
+    live_by_action: Mapping[str, int]
+    archive_by_action: Mapping[str, int]
+    algorithm: WriteAlgorithm | None = None
+    algorithm_error: str = ""
+    params: dict = field(default_factory=dict)
+
+    @property
+    def live(self) -> int:
+        return sum(self.live_by_action.values())
+
+    @property
+    def archive(self) -> int:
+        return sum(self.archive_by_action.values())
+
+    @property
+    def total(self) -> int:
+        return self.live + self.archive
+
+    def headline(self) -> str:
+        verb = "Retry" if self.action == RETRY else "Ignore"
+        noun = ngettext("FAILED write", "FAILED writes", self.total)
+        return f"{verb} {self.total:,} {noun}: {self.description}"
+
+    def effects(self) -> list[str]:
+        """One line per part of the selection, saying what happens to its rows."""
+        if self.action == IGNORE:
+            lines = []
+            if self.live:
+                lines.append(f"live: {self.live:,} -> IGNORED")
+            if self.archive:
+                lines.append(f"archived: {self.archive:,} -> IGNORED")
+            return lines
+        return self.retry_effects(self.algorithm)
+
+    def retry_effects(self, algorithm: WriteAlgorithm | None) -> list[str]:
+        lines = []
+        deletes_live = self.live_by_action.get("DELETE", 0)
+        deletes_archive = self.archive_by_action.get("DELETE", 0)
+        if algorithm is WriteAlgorithm.ORDERED_WRITES:
+            if self.live - deletes_live:
+                lines.append(
+                    f"live: {self.live - deletes_live:,} INSERT/UPDATE re-captured from the "
+                    "current record as new NEW rows, in trigger-log order (the failed rows "
+                    "become REQUEUED; a row whose record was deleted stays FAILED)"
+                )
+            if deletes_live:
+                lines.append(f"live: {deletes_live:,} DELETE -> NEW")
+            if self.archive - deletes_archive:
+                lines.append(
+                    f"archived: {self.archive - deletes_archive:,} INSERT/UPDATE re-captured "
+                    "into the live log as NEW; the archived rows become REQUEUED"
+                )
+            if deletes_archive:
+                lines.append(
+                    f"archived: {deletes_archive:,} DELETE copied back to the live log as NEW "
+                    "(archived rows REQUEUED)"
+                )
+        else:
+            if self.live:
+                lines.append(f"live: {self.live:,} -> NEW (updated_at = now)")
+            if self.archive:
+                lines.append(
+                    f"archived: {self.archive:,} copied back to the live log as NEW; the "
+                    "archived rows become REQUEUED"
+                )
+        return lines
+
+
+def _failed_by_action(queryset: QuerySet) -> dict[str, int]:
+    rows = (
+        queryset.filter(state=TriggerLogState.FAILED)
+        .order_by()
+        .values_list("action")
+        .annotate(n=Count("pk"))
+    )
+    return dict(rows)
+
+
+def plan_action(
+    action: str,
+    selection: SelectionLike,
+    *,
+    algorithm: WriteAlgorithm | None = None,
+    look_up: bool = True,
+) -> Plan:
+    """Count the FAILED rows the action would change (two grouped COUNTs) and, for a retry,
+    the write algorithm (looked up unless given; a lookup failure is reported, not raised)."""
+    if action not in ACTIONS:
+        raise ActionInputError(f"Unknown action {action!r}.")
+    algorithm_error = ""
+    if action == RETRY and algorithm is None and look_up:
+        try:
+            algorithm = lookup_write_algorithm()
+        except WriteAlgorithmUnavailable as error:
+            algorithm_error = str(error)
+    return Plan(
+        action=action,
+        description=selection.describe(),
+        live_by_action=_failed_by_action(selection.live),
+        archive_by_action=_failed_by_action(selection.archive),
+        algorithm=algorithm if action == RETRY else None,
+        algorithm_error=algorithm_error,
+        params=selection.as_params(),
+    )
+
+
+# --- Performing -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    action: str
+    live: int
+    archive: int
+    algorithm: WriteAlgorithm | None = None
+
+    @property
+    def total(self) -> int:
+        return self.live + self.archive
+
+    def message(self) -> str:
+        if self.action == RETRY:
+            text = ngettext(
+                "Retried %(count)s failed write", "Retried %(count)s failed writes", self.total
+            )
+        else:
+            text = ngettext(
+                "Ignored %(count)s failed write", "Ignored %(count)s failed writes", self.total
+            )
+        text = text % {"count": f"{self.total:,}"}
+        text += f" (live: {self.live:,}, archived: {self.archive:,})"
+        if self.algorithm is not None:
+            text += f" with {algorithm_label(self.algorithm)}"
+        return text + "."
+
+
+def perform_action(
+    action: str,
+    selection: SelectionLike,
+    *,
+    user: Any,
+    algorithm: WriteAlgorithm | None = None,
+    audit_action: str | None = None,
+) -> ActionResult:
+    """Retry or ignore the FAILED rows of ``selection`` (live and archived) in one transaction.
+
+    A retry without ``algorithm`` looks it up first (:class:`WriteAlgorithmUnavailable` if that
+    fails; nothing is changed). The audit entry is written in the same transaction on success
+    and on its own after a failure, which is re-raised.
+    """
+    if action not in ACTIONS:
+        raise ActionInputError(f"Unknown action {action!r}.")
+    audit_action = audit_action or action
+    chosen = algorithm is not None
+    target = selection.describe()
+    params = selection.as_params()
+    try:
+        if action == RETRY and algorithm is None:
+            algorithm = lookup_write_algorithm()  # before any row lock
+        with transaction.atomic():
+            if action == RETRY:
+                live = trigger_log.retry_failed(selection.live, write_algorithm=algorithm)
+                archive = trigger_log.retry_failed(selection.archive, write_algorithm=algorithm)
+            else:
+                live = trigger_log.ignore_failed(selection.live)
+                archive = trigger_log.ignore_failed(selection.archive)
+            result = ActionResult(action, live, archive, algorithm if action == RETRY else None)
+            record_action(
+                user=user,
+                action=audit_action,
+                target=target,
+                selection=params,
+                row_count=result.total,
+                detail=_detail(result, chosen=chosen),
+            )
+    except Exception as error:
+        record_action(
+            user=user,
+            action=audit_action,
+            target=target,
+            selection=params,
+            outcome=Outcome.ERROR,
+            detail=f"Nothing changed: {error_message(error)}",
+        )
+        raise
+    return result
+
+
+def _detail(result: ActionResult, *, chosen: bool) -> str:
+    text = f"live: {result.live}, archived: {result.archive}"
+    if result.algorithm is not None:
+        how = "chosen by the operator" if chosen else "from the Heroku Connect API"
+        text += f"; {algorithm_label(result.algorithm)} ({how})"
+    return text
+
+
+def error_message(error: BaseException) -> str:
+    """A one-line, operator-safe message for a failed action (no SQL, no secrets)."""
+    if isinstance(error, (WriteAlgorithmUnavailable, ActionInputError)):
+        return str(error)
+    if isinstance(error, LookupError):  # a mapped table missing from the schema
+        return str(error)
+    return f"The operation failed ({type(error).__name__}); see the server log."
