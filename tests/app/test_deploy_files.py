@@ -115,3 +115,15 @@ def test_requirements__one_package_manager_file_with_pinned_versions():
         assert not (ROOT / other).exists()
     for line in _version_lines(ROOT / "requirements.txt"):
         assert "==" in line, line
+
+
+def test_app_json__logo_is_a_square_png_shipped_in_the_repository():
+    """The button's logo URL points at a file of this repository that is a square PNG."""
+    import struct
+
+    logo_url = json.loads((ROOT / "app.json").read_text())["logo"]
+    path = ROOT / logo_url.split("/main/", 1)[1]
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    assert width == height >= 64
