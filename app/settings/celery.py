@@ -12,3 +12,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_EXPIRES = timedelta(days=1)
 # Tasks are registered by the dashboard apps; each app adds its entries in its own module.
 CELERY_BEAT_SCHEDULE: dict = {}
+
+# Operator dashboard I (app.dashboard): auto-retry of transient write failures (no-op when the
+# policy is disabled; the policy and its backoff live in the database).
+CELERY_BEAT_SCHEDULE["dashboard-autoretry"] = {
+    "task": "dashboard.autoretry",
+    "schedule": timedelta(minutes=1),
+}
