@@ -10,5 +10,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("app.health.urls")),
     path("audit/", include("app.audit.urls")),
+    path("connections/", include("app.connections.urls")),
     path("", include("app.dashboard.urls")),
 ]

@@ -13,6 +13,16 @@ CELERY_RESULT_EXPIRES = timedelta(days=1)
 # Tasks are registered by the dashboard apps; each app adds its entries in its own module.
 CELERY_BEAT_SCHEDULE: dict = {}
 
+# Operator dashboard II (app.connections): status refresh and recovery of abandoned imports.
+CELERY_BEAT_SCHEDULE["connections-refresh-status"] = {
+    "task": "connections.refresh_status",
+    "schedule": timedelta(minutes=1),
+}
+CELERY_BEAT_SCHEDULE["connections-recover-imports"] = {
+    "task": "connections.recover_imports",
+    "schedule": timedelta(minutes=2),
+}
+
 # Operator dashboard I (app.dashboard): auto-retry of transient write failures (no-op when the
 # policy is disabled; the policy and its backoff live in the database).
 CELERY_BEAT_SCHEDULE["dashboard-autoretry"] = {

@@ -1,0 +1,616 @@
+"""Writes: health classification, the status refresh, deployed-mapping fetches, imports, actions.
+
+API calls are never made inside a database transaction: every function calls the API first and
+then stores what it got in a short transaction. The client is passed in (``client``), built by
+:func:`make_client` in production code; it offers the methods of contract A
+(``heroku_connect.api.HerokuConnectClient``).
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import time
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Any
+from urllib.parse import quote
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from app.audit.services import record_action
+
+from .diff import diff_mappings, required_fields_from_describe
+from .errors import NotConfigured, api_error_kind, describe_api_error, is_api_error
+from .models import (
+    Connection,
+    ConnectionSnapshot,
+    DeployedMapping,
+    HealthClass,
+    ImportJob,
+    Mapping,
+    MappingSnapshot,
+    Notification,
+    RefreshRun,
+)
+
+logger = logging.getLogger(__name__)
+
+CONNECTION_HEALTH: dict[str, HealthClass] = {
+    "NEW": HealthClass.SETUP_NEEDED,
+    "NEED_AUTHENTICATION": HealthClass.SETUP_NEEDED,
+    "IDLE": HealthClass.HEALTHY,
+    "POLLING_DB_CHANGES": HealthClass.HEALTHY,
+    "BUSY": HealthClass.HEALTHY,
+    "IMPORT_CONFIGURATION": HealthClass.TRANSIENT,
+    "PAUSED": HealthClass.WARNING,
+    "RECOVERY": HealthClass.TRANSIENT,
+    "SYSTEM_ERROR": HealthClass.UNHEALTHY,
+    "DB_UNAVAILABLE": HealthClass.UNHEALTHY,
+    "TOO_MANY_ROWS": HealthClass.UNHEALTHY,
+    "UNAUTHORIZED": HealthClass.UNHEALTHY,
+    "HEROKU_UNAUTH": HealthClass.UNHEALTHY,
+    "INACTIVE_ORG": HealthClass.UNHEALTHY,
+    "SYSTEM_ON_ICE": HealthClass.UNHEALTHY,
+    "ICED": HealthClass.UNHEALTHY,
+}
+
+MAPPING_OK = {
+    "DATA_SYNCED", "RESYNC", "RELOAD_TABLE", "POLLING_SF_CHANGES", "POLLING_SF_BULK",
+    "POLLING_SF_FOR_DELETES", "WAIT_BULK_LOAD", "LOADING_BULK_JOB", "RESOLVE_EXTERNAL_IDS",
+    "WAIT_BULK_UPDATE", "APPLYING_BULK_UPDATE", "POLL_EXTERNAL_IDS", "ABORTED",
+}  # fmt: skip
+MAPPING_TEMPORARY = {"INITIAL", "SCHEMA_CHANGED", "RECOVERY"}
+MAPPING_ERROR = {
+    "BULK_LOAD_ERROR", "SYSTEM_ERROR", "DB_UNAVAILABLE", "BAD_CONFIG", "SYNC_REMOVED",
+    "INACTIVE_ORG", "UNAUTHORIZED",
+}  # fmt: skip
+
+#: How long snapshots are kept (the timeline's reach).
+SNAPSHOT_RETENTION = datetime.timedelta(days=7)
+
+
+def tunable(name: str, default: Any) -> Any:
+    """A ``CONNECTIONS_<NAME>`` setting, read at call time (so tests can override it)."""
+    return getattr(settings, f"CONNECTIONS_{name}", default)
+
+
+def import_timeout() -> datetime.timedelta:
+    return datetime.timedelta(seconds=tunable("IMPORT_TIMEOUT_SECONDS", 15 * 60))
+
+
+def import_stale_after() -> datetime.timedelta:
+    """A running job whose heartbeat is older than this was abandoned by its worker."""
+    return datetime.timedelta(seconds=tunable("IMPORT_STALE_SECONDS", 120))
+
+
+def stale_after() -> datetime.timedelta:
+    """Status data older than this is shown as stale (three missed one-minute refreshes)."""
+    return datetime.timedelta(seconds=tunable("STALE_SECONDS", 180))
+
+
+def poll_delay(polls: int) -> float:
+    """Bounded exponential backoff before the (n+1)-th poll of an import (0-based n)."""
+    first = tunable("IMPORT_POLL_FIRST", 1.0)
+    cap = tunable("IMPORT_POLL_MAX", 10.0)
+    return min(first * 2.0**polls, cap)
+
+
+def make_client() -> Any:
+    """The contract-A client with the endpoint and token from the settings (read now)."""
+    from heroku_connect.api import HerokuConnectClient
+
+    return HerokuConnectClient()
+
+
+def configured_app_name() -> str:
+    app_name = settings.HEROKU_CONNECT_APP_NAME
+    if not app_name:
+        raise NotConfigured("HEROKU_CONNECT_APP_NAME is not set.")
+    return app_name
+
+
+def connection_health(state: str) -> HealthClass:
+    return CONNECTION_HEALTH.get(state, HealthClass.UNKNOWN)
+
+
+def mapping_health(state: str) -> HealthClass:
+    if state in MAPPING_OK:
+        return HealthClass.HEALTHY
+    if state in MAPPING_TEMPORARY:
+        return HealthClass.TRANSIENT
+    if state in MAPPING_ERROR:
+        return HealthClass.UNHEALTHY
+    return HealthClass.UNKNOWN
+
+
+def _dt(value: Any) -> datetime.datetime | None:
+    """Timestamps as ``YYYY-MM-DD HH:MM:SS+00:00`` or ISO 8601 with ``T``/``Z``."""
+    if not value or not isinstance(value, str):
+        return None
+    parsed = parse_datetime(value.replace(" ", "T", 1).replace("Z", "+00:00"))
+    if parsed is not None and timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed, datetime.UTC)
+    return parsed
+
+
+# --- status refresh ------------------------------------------------------------------------
+
+_MAPPING_VALUE_FIELDS = (
+    "object_name", "state", "health_class", "access", "count_db", "count_sf", "count_pending",
+    "count_errors", "times", "fetched_at", "removed_at",
+)  # fmt: skip
+
+
+def _mapping_values(item: dict[str, Any], fetched_at: datetime.datetime) -> dict[str, Any]:
+    counts = item.get("counts") or {}
+    state = str(item.get("state") or "")
+    return {
+        "object_name": str(item.get("object_name") or ""),
+        "state": state,
+        "health_class": mapping_health(state),
+        "access": str((item.get("config") or {}).get("access") or item.get("access") or ""),
+        "count_db": counts.get("db", counts.get("count")),
+        "count_sf": counts.get("sf"),
+        "count_pending": counts.get("pending"),
+        "count_errors": counts.get("errors"),
+        "times": item.get("times") or {},
+        "fetched_at": fetched_at,
+        "removed_at": None,
+    }
+
+
+@transaction.atomic
+def store_connection(data: dict[str, Any], fetched_at: datetime.datetime) -> Connection:
+    """Upsert a deep connection payload and append snapshots (a constant number of queries).
+
+    Mappings missing from the payload are marked removed; their history stays.
+    """
+    state = str(data.get("state") or "")
+    conn, _ = Connection.objects.update_or_create(
+        connection_id=str(data["id"]),
+        defaults={
+            "name": data.get("name") or data.get("resource_name") or "",
+            "app_name": data.get("app_name") or "",
+            "schema_name": data.get("schema_name") or "",
+            "state": state,
+            "health_class": connection_health(state),
+            "fetched_at": fetched_at,
+        },
+    )
+    ConnectionSnapshot.objects.create(
+        connection=conn, state=state, health_class=conn.health_class, fetched_at=fetched_at
+    )
+    existing = {m.mapping_id: m for m in Mapping.objects.filter(connection=conn)}
+    to_create: list[Mapping] = []
+    to_update: list[Mapping] = []
+    for item in data.get("mappings") or []:
+        values = _mapping_values(item, fetched_at)
+        mapping = existing.get(str(item["id"]))
+        if mapping is None:
+            to_create.append(Mapping(connection=conn, mapping_id=str(item["id"]), **values))
+        else:
+            for key, value in values.items():
+                setattr(mapping, key, value)
+            to_update.append(mapping)
+    Mapping.objects.bulk_create(to_create)
+    Mapping.objects.bulk_update(to_update, _MAPPING_VALUE_FIELDS)
+    MappingSnapshot.objects.bulk_create(
+        MappingSnapshot(
+            mapping=m,
+            state=m.state,
+            health_class=m.health_class,
+            count_db=m.count_db,
+            count_sf=m.count_sf,
+            count_pending=m.count_pending,
+            count_errors=m.count_errors,
+            times=m.times,
+            fetched_at=fetched_at,
+        )
+        for m in [*to_create, *to_update]
+    )
+    seen = {m.mapping_id for m in [*to_create, *to_update]}
+    Mapping.objects.filter(connection=conn, removed_at__isnull=True).exclude(
+        mapping_id__in=seen
+    ).update(removed_at=fetched_at)
+    return conn
+
+
+@transaction.atomic
+def store_notifications(
+    conn: Connection, items: list[dict[str, Any]], fetched_at: datetime.datetime
+) -> None:
+    """Store the unacknowledged notifications; those no longer listed were acknowledged."""
+    rows = [
+        Notification(
+            connection=conn,
+            notification_id=str(n["id"]),
+            event_type=str(n.get("event_type") or ""),
+            message=str(n.get("message") or ""),
+            created_at=_dt(n.get("created_at")),
+            acknowledged=False,
+            fetched_at=fetched_at,
+        )
+        for n in items
+        if isinstance(n, dict) and n.get("id") is not None
+    ]
+    Notification.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["connection", "notification_id"],
+        update_fields=["event_type", "message", "created_at", "acknowledged", "fetched_at"],
+    )
+    Notification.objects.filter(connection=conn, acknowledged=False).exclude(
+        notification_id__in=[r.notification_id for r in rows]
+    ).update(acknowledged=True)
+
+
+def store_deployed(
+    conn: Connection, document: dict[str, Any], fetched_at: datetime.datetime
+) -> DeployedMapping:
+    if not isinstance(document, dict) or not isinstance(document.get("mappings", []), list):
+        from heroku_connect.api import APIInvalidResponse
+
+        raise APIInvalidResponse("The export is not a mapping document (no 'mappings' list).")
+    deployed, _ = DeployedMapping.objects.update_or_create(
+        connection=conn, defaults={"document": document, "fetched_at": fetched_at}
+    )
+    return deployed
+
+
+def refresh_status(*, client: Any, app_name: str | None = None) -> RefreshRun:
+    """One refresh: the list call, then per connection one deep GET, notifications, export.
+
+    API calls: ``1 + 3 * connections``. A failure ends the run and is recorded in a failed
+    :class:`RefreshRun` (what was stored before it stays, and the pages mark it stale).
+    """
+    calls = 0
+    now = timezone.now()
+    try:
+        app_name = app_name or configured_app_name()
+        calls += 1
+        items = client.list_connections(app_name)
+        for item in items:
+            calls += 1
+            conn = store_connection(client.get_connection(str(item["id"]), deep=True), now)
+            calls += 1
+            store_notifications(conn, client.notifications(conn.connection_id), now)
+            calls += 1
+            store_deployed(conn, client.export_mapping(conn.connection_id), now)
+    except Exception as exc:
+        if not is_api_error(exc):
+            logger.exception("Heroku Connect status refresh failed unexpectedly")
+        else:
+            logger.warning("Heroku Connect status refresh failed: %s", describe_api_error(exc))
+        return RefreshRun.objects.create(
+            ok=False,
+            error_kind=api_error_kind(exc),
+            error_message=describe_api_error(exc),
+            api_calls=calls,
+        )
+    prune_snapshots(now - SNAPSHOT_RETENTION)
+    return RefreshRun.objects.create(ok=True, api_calls=calls)
+
+
+def prune_snapshots(before: datetime.datetime) -> None:
+    ConnectionSnapshot.objects.filter(fetched_at__lt=before).delete()
+    MappingSnapshot.objects.filter(fetched_at__lt=before).delete()
+    RefreshRun.objects.filter(started_at__lt=before).delete()
+
+
+def get_object_schema(*, client: Any, connection_id: str, object_name: str) -> dict | None:
+    """``GET /connections/{C}/schemas/{Object}`` (the Salesforce describe); None on 404."""
+    from heroku_connect.api import APIHTTPError, APIInvalidResponse
+
+    url = "/".join(
+        (
+            client.endpoint.rstrip("/"),
+            "connections",
+            quote(connection_id, safe=""),
+            "schemas",
+            quote(object_name, safe=""),
+        )
+    )
+    try:
+        body = client.request("GET", url).json()
+    except APIHTTPError as exc:
+        if exc.status_code == 404:
+            return None
+        raise
+    if not isinstance(body, dict):
+        raise APIInvalidResponse(f"The schema of {object_name} is not a JSON object.")
+    return body
+
+
+def required_fields_for(
+    *, client: Any, connection_id: str, code: dict[str, Any]
+) -> dict[str, list[str]]:
+    """Org-required fields of the code's read-write objects (one describe call per object).
+
+    Objects whose schema the API does not offer (404) are left out (unknown, no warning).
+    """
+    required: dict[str, list[str]] = {}
+    for entry in code.get("mappings") or []:
+        if (entry.get("config") or {}).get("access") != "read_write":
+            continue
+        payload = get_object_schema(
+            client=client, connection_id=connection_id, object_name=entry["object_name"]
+        )
+        if payload is not None:
+            required[entry["object_name"]] = required_fields_from_describe(payload)
+    return required
+
+
+def fetch_deployed(*, client: Any, conn: Connection) -> DeployedMapping:
+    """On demand: the export, plus the org-required fields of the code's read-write objects.
+
+    Raises the client's exception on failure (the caller shows it in a banner); the stored
+    copy is then left as it was.
+    """
+    from heroku_connect.mapping import get_mapping
+
+    document = client.export_mapping(conn.connection_id)
+    required = required_fields_for(
+        client=client, connection_id=conn.connection_id, code=get_mapping()
+    )
+    now = timezone.now()
+    with transaction.atomic():
+        deployed = store_deployed(conn, document, now)
+        deployed.required_fields = required
+        deployed.required_fields_at = now
+        deployed.save(update_fields=["required_fields", "required_fields_at"])
+    return deployed
+
+
+# --- imports -------------------------------------------------------------------------------
+
+
+class ImportAlreadyRunning(Exception):
+    """Another import of this connection is queued or running."""
+
+
+def request_import(*, conn: Connection, document: dict[str, Any], user: Any) -> ImportJob:
+    """Create a queued job and enqueue the task after commit.
+
+    The partial unique constraint refuses a second active job of the same connection.
+    """
+    deployed = DeployedMapping.objects.filter(connection=conn).first()
+    summary = diff_mappings(document, deployed.document if deployed else None).summary()
+    try:
+        with transaction.atomic():
+            job = ImportJob.objects.create(
+                connection=conn, document=document, diff_summary=summary, requested_by=user
+            )
+    except IntegrityError as exc:
+        raise ImportAlreadyRunning(
+            f"An import of {conn} is already queued or running; wait for it to finish."
+        ) from exc
+    record_action(
+        user=user,
+        action="connections.import_requested",
+        target=f"connection {conn.connection_id}",
+        selection={"import_job": job.pk, "diff": summary},
+        row_count=len(document.get("mappings") or []),
+    )
+    transaction.on_commit(lambda: _enqueue_import(job.pk))
+    return job
+
+
+def _enqueue_import(job_id: int) -> None:
+    from . import tasks
+
+    try:
+        tasks.run_import.delay(job_id)
+    except Exception:  # the broker is down: the recovery beat task will enqueue it again
+        logger.exception("Could not enqueue import job %s; the recovery task will retry", job_id)
+
+
+class _ClaimLost(Exception):
+    """Another worker run took this job over (after this one's heartbeat went stale)."""
+
+
+class _Run:
+    """One worker run of a job; every write is guarded by the run's claim (``attempt``)."""
+
+    def __init__(self, job: ImportJob) -> None:
+        self.job = job
+
+    def save(self, **fields: Any) -> None:
+        fields["heartbeat_at"] = timezone.now()
+        updated = ImportJob.objects.filter(
+            pk=self.job.pk, attempt=self.job.attempt, state__in=ImportJob.ACTIVE_STATES
+        ).update(**fields)
+        if not updated:
+            raise _ClaimLost
+        for key, value in fields.items():
+            setattr(self.job, key, value)
+
+    def finish(self, state: ImportJob.State, reason: str = "") -> None:
+        self.save(state=state, reason=reason, finished_at=timezone.now())
+
+
+def claim_job(job_id: int) -> ImportJob | None:
+    """Claim an active job whose heartbeat is missing or stale; None when not claimable."""
+    now = timezone.now()
+    claimable = Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=now - import_stale_after())
+    with transaction.atomic():
+        updated = (
+            ImportJob.objects.filter(pk=job_id, state__in=ImportJob.ACTIVE_STATES)
+            .filter(claimable)
+            .update(attempt=F("attempt") + 1, heartbeat_at=now)
+        )
+        if not updated:
+            return None
+        job = ImportJob.objects.select_related("connection", "requested_by").get(pk=job_id)
+        if job.started_at is None:
+            job.started_at = now
+            job.save(update_fields=["started_at"])
+    return job
+
+
+def run_import(
+    job_id: int,
+    *,
+    client: Any,
+    sleep: Callable[[float], None] = time.sleep,
+) -> ImportJob | None:
+    """Drive one job to DONE or FAILED; each step is stored, so a later run resumes it.
+
+    Idempotent: a finished or freshly heart-beating job is left alone (returns None); an
+    uploaded job is not uploaded again, only polled.
+    """
+    job = claim_job(job_id)
+    if job is None:
+        return None
+    run = _Run(job)
+    cid = job.connection.connection_id
+    timeout = import_timeout()
+    try:
+        if job.uploaded_at is None:
+            run.save(state=ImportJob.State.UPLOADING)
+            client.import_mapping(cid, job.document)
+            run.save(state=ImportJob.State.WAITING, uploaded_at=timezone.now())
+        while True:
+            state = str(client.get_connection(cid).get("state") or "")
+            run.save(polls=job.polls + 1, last_connection_state=state)
+            if state != "IMPORT_CONFIGURATION":
+                if connection_health(state) == HealthClass.UNHEALTHY:
+                    run.finish(ImportJob.State.FAILED, f"The connection went to {state}.")
+                else:
+                    run.finish(ImportJob.State.DONE)
+                break
+            if timezone.now() - job.started_at > timeout:
+                run.finish(
+                    ImportJob.State.FAILED,
+                    f"Timed out after {int(timeout.total_seconds())} s: the connection is "
+                    "still in IMPORT_CONFIGURATION.",
+                )
+                break
+            sleep(poll_delay(job.polls - 1))
+    except _ClaimLost:
+        return None
+    except Exception as exc:
+        if not is_api_error(exc):
+            logger.exception("Import job %s failed unexpectedly", job_id)
+        try:
+            run.finish(ImportJob.State.FAILED, describe_api_error(exc))
+        except _ClaimLost:
+            return None
+    _audit_import(job)
+    if job.state == ImportJob.State.DONE:
+        try:
+            fetch_deployed_export(client=client, conn=job.connection)
+        except Exception as exc:  # the diff page offers a manual fetch
+            logger.warning("Export after import %s failed: %s", job_id, describe_api_error(exc))
+    return job
+
+
+def fetch_deployed_export(*, client: Any, conn: Connection) -> DeployedMapping:
+    """The export only (one API call), stored as the deployed mapping."""
+    return store_deployed(conn, client.export_mapping(conn.connection_id), timezone.now())
+
+
+def _audit_import(job: ImportJob) -> None:
+    ok = job.state == ImportJob.State.DONE
+    record_action(
+        user=job.requested_by,
+        action="connections.import_mapping",
+        target=f"connection {job.connection.connection_id}",
+        selection={"import_job": job.pk, "diff": job.diff_summary},
+        row_count=len(job.document.get("mappings") or []),
+        outcome="ok" if ok else "error",
+        detail=(
+            f"Import #{job.pk} done after {job.polls} polls."
+            if ok
+            else f"Import #{job.pk} failed: {job.reason}"
+        ),
+    )
+
+
+def fail_abandoned(job: ImportJob, reason: str) -> bool:
+    """Fail an active job directly (no worker); False if it finished meanwhile."""
+    updated = ImportJob.objects.filter(pk=job.pk, state__in=ImportJob.ACTIVE_STATES).update(
+        state=ImportJob.State.FAILED,
+        reason=reason,
+        finished_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+    )
+    if updated:
+        job.refresh_from_db()
+        _audit_import(job)
+    return bool(updated)
+
+
+def recover_imports(*, enqueue: Callable[[int], Any]) -> dict[str, int]:
+    """Beat task body: re-enqueue abandoned jobs; fail those past the overall timeout.
+
+    A job is abandoned when its heartbeat (or, never started, its creation) is older than the
+    stale limit. One that could no longer finish within the timeout fails here, so no job
+    stays active for ever even without any worker.
+    """
+    now = timezone.now()
+    cutoff = now - import_stale_after()
+    stale = ImportJob.objects.filter(state__in=ImportJob.ACTIVE_STATES).filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
+    )
+    limit = import_timeout() + import_stale_after()
+    counts = {"requeued": 0, "failed": 0}
+    for job in stale.select_related("connection", "requested_by"):
+        if now - (job.started_at or job.created_at) > limit:
+            if fail_abandoned(
+                job,
+                f"Abandoned: no worker finished it within {int(limit.total_seconds())} s.",
+            ):
+                counts["failed"] += 1
+        else:
+            enqueue(job.pk)
+            counts["requeued"] += 1
+    return counts
+
+
+# --- connection and mapping actions --------------------------------------------------------
+
+
+class Action(StrEnum):
+    PAUSE = "pause"
+    RESUME = "resume"
+    RESTART = "restart"
+    RELOAD = "reload"
+
+
+ACTION_LABELS = {
+    Action.PAUSE: "Pause connection",
+    Action.RESUME: "Resume connection",
+    Action.RESTART: "Restart (recover) connection",
+    Action.RELOAD: "Reload mapping",
+}
+
+
+def perform_action(
+    *, client: Any, user: Any, action: Action, conn: Connection, mapping: Mapping | None = None
+) -> None:
+    """Call the API action and record it (also when it fails; the exception is re-raised)."""
+    if action == Action.RELOAD:
+        assert mapping is not None
+        target = f"mapping {mapping.object_name} ({mapping.mapping_id})"
+        call: Callable[[], Any] = lambda: client.reload_mapping(mapping.mapping_id)  # noqa: E731
+    else:
+        target = f"connection {conn.connection_id}"
+        method = getattr(client, f"{action.value}_connection")
+        call = lambda: method(conn.connection_id)  # noqa: E731
+    try:
+        call()
+    except Exception as exc:
+        record_action(
+            user=user,
+            action=f"connections.{action.value}",
+            target=target,
+            outcome="error",
+            detail=describe_api_error(exc),
+        )
+        raise
+    record_action(user=user, action=f"connections.{action.value}", target=target, row_count=1)

@@ -1,0 +1,233 @@
+"""Pages render from our own tables: permissions, freshness, banners, constant query counts."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+import pytest
+from django.db import connection as db_connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from app.connections import services
+from app.connections.models import DeployedMapping, ImportJob, RefreshRun
+from tests.app.connections.factories import stored_connection
+
+pytestmark = pytest.mark.django_db
+
+CID = "5b7e3b52-0000-4000-8000-000000000001"
+
+
+def _count_queries(client, url: str) -> int:
+    with CaptureQueriesContext(db_connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/connections/",
+        "/connections/diff/",
+        "/connections/diff/mapping.json",
+        f"/connections/{CID}/",
+    ],
+)
+def test_pages__require_login_and_view_permission(client, nobody, url):
+    """Anonymous users go to the login page; users without view_dashboard get 403."""
+    stored_connection()
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    client.force_login(nobody)
+    assert client.get(url).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "url", [f"/connections/{CID}/import/", f"/connections/{CID}/actions/pause/"]
+)
+def test_actions__need_manage_mappings(viewer_client, url):
+    """Viewers can see the pages but not the import / action confirmations (403, no job)."""
+    stored_connection()
+    assert viewer_client.get(url).status_code == 403
+    assert viewer_client.post(url).status_code == 403
+    assert not ImportJob.objects.exists()
+
+
+def test_status__shows_state_health_counts_and_freshness(viewer_client):
+    """Connection state and health class, mapping states and counts, 'updated … ago'."""
+    stored_connection("PAUSED", n_mappings=2)
+    RefreshRun.objects.create(ok=True, api_calls=4)
+    html = viewer_client.get(reverse("connections:status")).content.decode()
+    assert "PAUSED" in html
+    assert "Warning" in html
+    assert "Object0__c" in html
+    assert "Object1__c" in html
+    assert "DATA_SYNCED" in html
+    assert "Updated" in html
+    assert "stale" not in html.split('data-testid="freshness"')[1].split("</p>")[0]
+
+
+def test_status__failed_refresh_shows_banner_and_stale(viewer_client):
+    """A failed last refresh names the problem and marks the stored data stale."""
+    stored_connection()
+    ok = RefreshRun.objects.create(ok=True)
+    RefreshRun.objects.filter(pk=ok.pk).update(
+        started_at=timezone.now() - datetime.timedelta(minutes=10)
+    )
+    RefreshRun.objects.create(
+        ok=False,
+        error_kind="unauthorized",
+        error_message="Heroku Connect API refused the token (unauthorized): answered 401",
+    )
+    html = viewer_client.get(reverse("connections:status")).content.decode()
+    assert 'data-testid="api-failure"' in html
+    assert "refused the token" in html
+    assert "stale" in html
+
+
+def test_status__never_refreshed_is_stale(viewer_client):
+    """Without any refresh run the page says so and marks it stale."""
+    html = viewer_client.get(reverse("connections:status")).content.decode()
+    assert "Never refreshed" in html
+
+
+def test_status__query_count_independent_of_mappings_and_snapshots(viewer_client):
+    """Same number of queries with 1 mapping / 1 snapshot as with 30 mappings / 20 snapshots."""
+    stored_connection(n_mappings=1)
+    RefreshRun.objects.create(ok=True)
+    small = _count_queries(viewer_client, reverse("connections:status"))
+    small_detail = _count_queries(viewer_client, f"/connections/{CID}/")
+    for i in range(20):
+        stored_connection(
+            "IDLE" if i % 2 else "POLLING_DB_CHANGES",
+            n_mappings=30,
+            at=timezone.now() + datetime.timedelta(seconds=i),
+        )
+    stored_connection(n_mappings=5, connection_id="other-connection")
+    assert _count_queries(viewer_client, reverse("connections:status")) == small
+    assert _count_queries(viewer_client, f"/connections/{CID}/") == small_detail
+
+
+def test_connection__timeline_lists_state_changes_only(viewer_client):
+    """Repeated identical snapshots collapse; each change appears once, newest first."""
+    start = timezone.now() - datetime.timedelta(hours=1)
+    for i, state in enumerate(["IDLE", "IDLE", "PAUSED", "PAUSED", "IDLE"]):
+        stored_connection(state, at=start + datetime.timedelta(minutes=i))
+    html = viewer_client.get(f"/connections/{CID}/").content.decode()
+    timeline = html.split('data-testid="connection-timeline"')[1].split("</ol>")[0]
+    assert timeline.count("<li>") == 3
+    assert timeline.index("from PAUSED") < timeline.index("from IDLE")
+
+
+def test_mapping_removed__keeps_history_and_leaves_status(viewer_client):
+    """A mapping missing from the API is marked removed, not deleted."""
+    stored_connection(n_mappings=2)
+    stored_connection(n_mappings=1)
+    html = viewer_client.get(reverse("connections:status")).content.decode()
+    assert "Object1__c" not in html
+    assert "removed" in viewer_client.get(f"/connections/{CID}/").content.decode()
+
+
+def test_download__sorted_canonical_json(viewer_client):
+    """The code's mapping downloads as sorted JSON with every connected model."""
+    response = viewer_client.get(reverse("connections:download"))
+    assert response["Content-Disposition"] == 'attachment; filename="mapping.json"'
+    body = response.content.decode()
+    doc = json.loads(body)
+    names = [m["object_name"] for m in doc["mappings"]]
+    assert names == sorted(names)
+    assert "Contact" in names
+    assert body.endswith("\n")
+
+
+def test_diff__from_stored_deployed_mapping(viewer_client):
+    """The diff page compares the code to the stored export, without calling the API."""
+    from heroku_connect.mapping import get_mapping
+
+    conn = stored_connection()
+    deployed = get_mapping()
+    deployed["mappings"] = [m for m in deployed["mappings"] if m["object_name"] != "User"]
+    contact = next(m for m in deployed["mappings"] if m["object_name"] == "Contact")
+    contact["config"]["sf_polling_seconds"] = 300
+    DeployedMapping.objects.create(connection=conn, document=deployed, fetched_at=timezone.now())
+    html = viewer_client.get(reverse("connections:diff")).content.decode()
+    assert "1 added, 0 removed, 1 changed" in html
+    assert "polling interval (s)" in html
+    assert "Import mapping" not in html  # viewers do not get the button
+
+
+def test_diff__unknown_connection_is_404(viewer_client):
+    assert viewer_client.get(reverse("connections:diff") + "?connection=nope").status_code == 404
+
+
+def test_import_job__htmx_partial_stops_polling_when_finished(viewer_client, viewer):
+    """htmx requests get the partial; 286 once the job is done (polling stops)."""
+    conn = stored_connection()
+    job = ImportJob.objects.create(connection=conn, document={"mappings": []})
+    url = reverse("connections:import_job", args=[job.pk])
+    response = viewer_client.get(url, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert b"<html" not in response.content
+    assert b"data-poll-url" in response.content
+    ImportJob.objects.filter(pk=job.pk).update(state=ImportJob.State.DONE)
+    response = viewer_client.get(url, HTTP_HX_REQUEST="true")
+    assert response.status_code == 286
+    assert b"data-poll-url" not in response.content
+    full = viewer_client.get(url)
+    assert full.status_code == 200
+    assert b"<html" in full.content
+
+
+def test_import__post_creates_one_job_and_refuses_a_second(
+    boss_client, boss, django_capture_on_commit_callbacks
+):
+    """The confirmed POST queues a job (enqueued on commit); a second one is refused cleanly."""
+    conn = stored_connection()
+    url = reverse("connections:import", args=[conn.connection_id])
+    confirm = boss_client.get(url)
+    assert b"Yes, import the mapping" in confirm.content
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = boss_client.post(url)
+    job = ImportJob.objects.get()
+    assert response["Location"] == reverse("connections:import_job", args=[job.pk])
+    assert job.state == ImportJob.State.QUEUED
+    assert job.requested_by == boss
+    assert len(callbacks) == 1
+    response = boss_client.post(url, follow=True)
+    assert ImportJob.objects.count() == 1
+    assert b"already queued or running" in response.content
+
+
+def test_action__unknown_action_is_404(boss_client):
+    stored_connection()
+    assert boss_client.get(f"/connections/{CID}/actions/explode/").status_code == 404
+    assert boss_client.get(f"/connections/{CID}/actions/reload/").status_code == 404
+
+
+def test_action__api_not_configured_is_a_banner(boss_client, settings):
+    """Without a token the POST answers with a banner naming the problem, no traceback."""
+    settings.HEROKU_AUTH_TOKEN = ""
+    stored_connection()
+    response = boss_client.post(f"/connections/{CID}/actions/pause/", follow=True)
+    assert response.status_code == 200
+    assert b"not configured" in response.content
+    from app.audit.models import AuditEntry
+
+    entry = AuditEntry.objects.get()
+    assert entry.action == "connections.pause"
+    assert entry.outcome == "error"
+
+
+def test_services__health_classification():
+    assert services.connection_health("IDLE") == "healthy"
+    assert services.connection_health("IMPORT_CONFIGURATION") == "transient"
+    assert services.connection_health("NEED_AUTHENTICATION") == "setup_needed"
+    assert services.connection_health("DB_UNAVAILABLE") == "unhealthy"
+    assert services.connection_health("SOMETHING_NEW") == "unknown"
+    assert services.mapping_health("SCHEMA_CHANGED") == "transient"
+    assert services.mapping_health("BAD_CONFIG") == "unhealthy"
+    assert services.mapping_health("SYNCED") == "unknown"
