@@ -1,1 +1,3 @@
 """Project-wide pytest configuration."""
+
+pytest_plugins = ["tests.simulator_fixtures"]

@@ -115,7 +115,13 @@ class Simulator:
         self._loops_running = False
 
     def _make_engine(self, *, seed: int, **speeds: Any) -> Any:
-        from heroku_connect.simulator.engine import SyncEngine
+        try:
+            from heroku_connect.simulator.engine import SyncEngine
+        except ModuleNotFoundError as exc:  # an API-only build without the sync engine
+            if exc.name != "heroku_connect.simulator.engine":
+                raise
+            logger.warning("the sync engine is not available; serving the API only")
+            return None
 
         return SyncEngine(
             self.database_url,
@@ -215,7 +221,7 @@ class Simulator:
         self._thread = None
 
     def start_loops(self) -> None:
-        if not self._loops_running:
+        if not self._loops_running and self.engine is not None:
             self.engine.start()
             self._loops_running = True
 
