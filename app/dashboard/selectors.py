@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from django.db import connections, router
 from django.utils import timezone
 
+from app.dashboard import errors
+from heroku_connect.hstore import HstoreParseError, hstore_text_to_dict
+from heroku_connect.mapping import get_connected_model_for_table_name
 from heroku_connect.models import TriggerLog, TriggerLogArchive, TriggerLogState
 
 COUNTED_STATES = (TriggerLogState.FAILED, TriggerLogState.PENDING, TriggerLogState.NEW)
@@ -111,4 +114,89 @@ def overview() -> Overview:
     tables, total = state_counts()
     return Overview(
         tables=tables, total=total, oldest_waiting_at=oldest_waiting_at(), now=timezone.now()
+    )
+
+
+# --- Failure detail -----------------------------------------------------------------------
+
+HISTORY_LIMIT = 100
+
+
+@dataclass
+class DecodedHstore:
+    """An hstore column decoded for display; ``error`` set (and ``raw`` shown) if malformed."""
+
+    raw: str | None
+    items: list[tuple[str, str | None]] | None
+    error: str = ""
+
+
+@dataclass
+class FailureDetail:
+    source: str
+    log: object
+    values: DecodedHstore
+    old: DecodedHstore
+    cause: object | None
+    group_key: str
+    model_label: str
+    record: object | None
+    record_fields: list[tuple[str, object]]
+    history: list[tuple[str, object]]
+    history_truncated: bool
+
+
+def decode_hstore(text: str | None) -> DecodedHstore:
+    try:
+        parsed = hstore_text_to_dict(text)
+    except HstoreParseError as error:
+        return DecodedHstore(raw=text, items=None, error=str(error))
+    return DecodedHstore(raw=text, items=None if parsed is None else sorted(parsed.items()))
+
+
+def _connected_record(table_name: str, record_id: int) -> tuple[str, object | None, list]:
+    try:
+        model = get_connected_model_for_table_name(table_name)
+    except LookupError:
+        return "", None, []
+    record = model._default_manager.filter(id=record_id).first()
+    fields: list[tuple[str, object]] = []
+    if record is not None:
+        fields = [
+            (str(f.verbose_name), getattr(record, f.attname)) for f in model._meta.concrete_fields
+        ]
+    return model._meta.label, record, fields
+
+
+def history(table_name: str, record_id: int) -> tuple[list[tuple[str, object]], bool]:
+    """Every trigger-log row (live and archived) about one record, newest first (bounded)."""
+    rows: list[tuple[str, object]] = []
+    for source, model in (("live", TriggerLog), ("archive", TriggerLogArchive)):
+        queryset = model.objects.filter(table_name=table_name, record_id=record_id)
+        rows += [(source, log) for log in queryset.order_by("-id")[: HISTORY_LIMIT + 1]]
+    rows.sort(key=lambda row: (-row[1].id, row[0]))
+    return rows[:HISTORY_LIMIT], len(rows) > HISTORY_LIMIT
+
+
+def failure_detail(source: str, pk: int) -> FailureDetail:
+    """The detail screen's read model; ``DoesNotExist`` for an unknown row."""
+    model = TriggerLog if source == "live" else TriggerLogArchive
+    log = model.objects.get(pk=pk)
+    cause = errors.classify(log.sf_message) if log.sf_message else None
+    model_label, record, record_fields = _connected_record(log.table_name, log.record_id)
+    rows, truncated = history(log.table_name, log.record_id)
+    return FailureDetail(
+        source=source,
+        log=log,
+        values=decode_hstore(log.values),
+        old=decode_hstore(log.old),
+        cause=cause,
+        group_key=(
+            errors.group_key(log.table_name, cause.code, cause.normalised_message) if cause else ""
+        ),
+        model_label=model_label,
+        record=record,
+        record_fields=record_fields,
+        history=rows,
+        history_truncated=truncated,
     )

@@ -1,6 +1,6 @@
 """URLs of the operator dashboard (namespace ``dashboard``, mounted at ``/``)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from app.dashboard import views
 
@@ -10,4 +10,6 @@ urlpatterns = [
     path("", views.overview, name="overview"),
     path("groups/", views.groups, name="groups"),
     path("failures/", views.failures, name="failures"),
+    path("failures/<str:source>/<int:pk>/", views.detail, name="detail"),
+    path("", include("app.dashboard.action_urls")),
 ]

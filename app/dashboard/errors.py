@@ -1,0 +1,265 @@
+"""Classify Salesforce write errors and group them by cause (heroku-connect.md §5).
+
+Heroku Connect stores only the message text in ``sf_message``, not the status code, so the code
+is inferred from the text. A failure's group is (table, status code, normalised message): the
+message with record ids, Salesforce ids, emails, quoted values and numbers replaced by
+placeholders. Normalisation is a list of regular expressions written in the subset that Python's
+``re`` and PostgreSQL's regular expressions interpret the same way, so the failure list can
+filter by group in SQL (:func:`normalise_sql`) exactly as Python groups (:func:`normalise`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+
+__all__ = (
+    "REMEDIATION_HINTS",
+    "TRANSIENT_CODES",
+    "UNKNOWN",
+    "ErrorCause",
+    "GroupRef",
+    "InvalidGroupKey",
+    "classify",
+    "group_key",
+    "normalise",
+    "normalise_sql",
+    "parse_group_key",
+)
+
+UNKNOWN = "UNKNOWN"
+NO_MESSAGE = "(no message)"
+MAX_NORMALISED_LENGTH = 300
+
+_BOUNDARY = r"(\A|[^A-Za-z0-9_])"  # what may precede an id or a number (kept)
+_SFID = r"(?:[0-9][A-Za-z0-9]{2}|[A-Za-z][0-9][A-Za-z0-9]|[A-Za-z]{2}[0-9])[A-Za-z0-9]{12}"
+
+#: (pattern, replacement), applied in order with "replace all". Every pattern must mean the
+#: same in Python (``re.DOTALL``) and in PostgreSQL (ARE, where ``.`` matches newlines too).
+NORMALISATION_RULES: tuple[tuple[str, str], ...] = (
+    # Values at the end of the "<Label>: <template>: <value>" messages.
+    (r"(data value too large: ).*( \(max length=[0-9]+\))", r"\1<value>\2"),
+    (
+        r"(id value of incorrect type|bad value for restricted picklist field"
+        r"|invalid email address|value outside of valid range on numeric field"
+        r"|value not of required type): .*\Z",
+        r"\1: <value>",
+    ),
+    (r"(Foreign key external ID: ).*( not found for field)", r"\1<value>\2"),
+    (r"(execution of [A-Za-z]+ caused by: ).*\Z", r"\1<detail>"),
+    (r"\A([Uu]nable to obtain exclusive access to this record).*\Z", r"\1"),
+    (r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", "<email>"),
+    (r"'[^']*'", "'<value>'"),
+    (r'"[^"]*"', '"<value>"'),
+    (_BOUNDARY + _SFID + r"([A-Za-z0-9]{3})?(?=[^A-Za-z0-9_]|\Z)", r"\1<id>"),
+    (_BOUNDARY + r"-?[0-9]+([.,][0-9]+)*", r"\1<n>"),
+    (r"[ \t\r\n]+", " "),
+)
+_COMPILED_RULES = tuple(
+    (re.compile(pattern, re.DOTALL), replacement) for pattern, replacement in NORMALISATION_RULES
+)
+
+#: Status codes recognised from the message text (first match wins), checked on the
+#: normalised message so that every message of one group gets the same code.
+_CODE_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("REQUIRED_FIELD_MISSING", r"required fields are missing"),
+    ("DUPLICATE_VALUE", r"duplicate value found"),
+    ("DUPLICATES_DETECTED", r"use one of these records|duplicate rule"),
+    ("ENTITY_IS_DELETED", r"\Aentity is deleted"),
+    ("INACTIVE_OWNER_OR_USER", r"owner is inactive|cannot reparent record"),
+    (
+        "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY",
+        r"insufficient access rights on cross-reference id",
+    ),
+    (
+        "INSUFFICIENT_ACCESS_OR_READONLY",
+        r"insufficient access rights on object id|permission denied",
+    ),
+    ("INVALID_FIELD_FOR_INSERT_UPDATE", r"unable to create/update fields"),
+    ("INVALID_CROSS_REFERENCE_KEY", r"invalid cross reference id"),
+    ("MALFORMED_ID", r"id value of incorrect type"),
+    ("STRING_TOO_LONG", r"data value too large"),
+    ("INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", r"bad value for restricted picklist field"),
+    ("INVALID_EMAIL_ADDRESS", r"invalid email address"),
+    ("NUMBER_OUTSIDE_VALID_RANGE", r"value outside of valid range on numeric field"),
+    ("INVALID_TYPE_ON_FIELD_IN_RECORD", r"value not of required type"),
+    (
+        "FIELD_FILTER_VALIDATION_EXCEPTION",
+        r"value does not exist or does not match filter criteria",
+    ),
+    ("FIELD_INTEGRITY_EXCEPTION", r"field integrity exception"),
+    ("UNABLE_TO_LOCK_ROW", r"unable to obtain exclusive access"),
+    ("CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY", r"execution of [a-z]+ caused by"),
+    ("ENTITY_IS_LOCKED", r"entity is locked for editing"),
+    ("STORAGE_LIMIT_EXCEEDED", r"storage limit exceeded"),
+    ("REQUEST_LIMIT_EXCEEDED", r"totalrequests limit exceeded|request limit exceeded"),
+    ("INVALID_SESSION_ID", r"session expired or invalid"),
+    ("INVALID_FIELD", r"no such column|foreign key external id"),
+)
+_COMPILED_CODES = tuple(
+    (code, re.compile(pattern, re.IGNORECASE)) for code, pattern in _CODE_PATTERNS
+)
+
+_FIX_DATA = "Fix the data in Postgres (the update is captured as a new write), then retry."
+
+#: What an operator should do, per status code (§5 "Operator remediation").
+REMEDIATION_HINTS: dict[str, str] = {
+    "FIELD_CUSTOM_VALIDATION_EXCEPTION": "A validation rule rejected the data. Fix the data in "
+    "Postgres (captured as a new write) or relax the rule, then retry.",
+    "REQUIRED_FIELD_MISSING": "Map the required field and populate it, then retry.",
+    "DUPLICATE_VALUE": "Unique or external-ID clash. If the record already exists in Salesforce "
+    "(an insert re-sent after it was committed), ignore the failure; otherwise fix the value.",
+    "DUPLICATES_DETECTED": "A Salesforce duplicate rule fired: adjust the rule or the data.",
+    "ENTITY_IS_DELETED": "The record was deleted in Salesforce: delete the Postgres row, or "
+    "re-insert it with sfid cleared; or ignore the failure.",
+    "INACTIVE_OWNER_OR_USER": "OwnerId refers to an inactive user: reassign the owner or "
+    "reactivate the user, then retry.",
+    "CANNOT_REPARENT_RECORD": "OwnerId refers to an inactive user: reassign the owner or "
+    "reactivate the user, then retry.",
+    "INSUFFICIENT_ACCESS_OR_READONLY": "The integration user lacks write permission: grant the "
+    "object and field permissions, then retry.",
+    "INVALID_FIELD_FOR_INSERT_UPDATE": "The field is not writeable (field-level security, "
+    "formula or system field): fix field-level security or unmap the field.",
+    "INVALID_CROSS_REFERENCE_KEY": "A lookup points to a missing or wrong-type id: fix the "
+    "reference or use an external-ID relationship.",
+    "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY": "No access to the referenced record: fix "
+    "sharing or permissions, then retry.",
+    "MALFORMED_ID": "A 15/18-character id is malformed. " + _FIX_DATA,
+    "STRING_TOO_LONG": "The value is longer than the Salesforce field: truncate it or widen the "
+    "field, then retry.",
+    "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST": "The value is not in the restricted picklist: add "
+    "the value in Salesforce or map the data, then retry.",
+    "INVALID_EMAIL_ADDRESS": "Invalid email address. " + _FIX_DATA,
+    "NUMBER_OUTSIDE_VALID_RANGE": "Numeric overflow. " + _FIX_DATA,
+    "INVALID_TYPE_ON_FIELD_IN_RECORD": "The value has the wrong type. " + _FIX_DATA,
+    "FIELD_FILTER_VALIDATION_EXCEPTION": "A lookup filter rejected the reference: fix the "
+    "reference, then retry.",
+    "FIELD_INTEGRITY_EXCEPTION": "Invalid combination of field values. " + _FIX_DATA,
+    "UNABLE_TO_LOCK_ROW": "Transient (concurrent updates or sharing recalculation): retry the "
+    "whole group; consider enabling auto-retry.",
+    "CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY": "An Apex trigger or flow failed: fix the Apex code "
+    "or the flow, then retry.",
+    "ENTITY_IS_LOCKED": "The record is locked by an approval process: unlock it, then retry.",
+    "STORAGE_LIMIT_EXCEEDED": "The Salesforce org's storage is full: free space, then retry.",
+    "REQUEST_LIMIT_EXCEEDED": "The Salesforce API request limit was reached: wait or raise the "
+    "limit, then retry.",
+    "INVALID_SESSION_ID": "The authorization expired: re-authorize the connection, then retry.",
+    "INVALID_FIELD": "The mapping names a field or external ID Salesforce does not know: fix the "
+    "mapping or the referenced external ID value.",
+}
+
+#: Codes that usually disappear on a plain retry (candidates for auto-retry).
+TRANSIENT_CODES = frozenset({"UNABLE_TO_LOCK_ROW"})
+
+_KNOWN_CODES = frozenset(REMEDIATION_HINTS)
+_CODE_PREFIX = re.compile(r"\A([A-Z][A-Z_]{3,})(?::|\Z|\s)")
+
+
+@dataclass(frozen=True)
+class ErrorCause:
+    """A Salesforce status code (or ``UNKNOWN``) and the normalised message."""
+
+    code: str
+    normalised_message: str
+
+    @property
+    def hint(self) -> str:
+        return REMEDIATION_HINTS.get(self.code, "")
+
+
+def normalise(sf_message: str | None) -> str:
+    """The message with ids, values and numbers replaced by placeholders (same as in SQL)."""
+    text = sf_message or ""
+    for pattern, replacement in _COMPILED_RULES:
+        text = pattern.sub(replacement, text)
+    return text.strip(" ")[:MAX_NORMALISED_LENGTH] or NO_MESSAGE
+
+
+def normalise_sql(column: str) -> tuple[str, list[str]]:
+    """SQL computing :func:`normalise` of ``column`` (a trusted SQL expression) and its params."""
+    sql = f"coalesce({column}, '')"
+    params: list[str] = []
+    for pattern, replacement in NORMALISATION_RULES:
+        sql = f"regexp_replace({sql}, %s, %s, 'g')"
+        params += [pattern, replacement]
+    sql = f"coalesce(nullif(left(btrim({sql}, ' '), {MAX_NORMALISED_LENGTH}), ''), %s)"
+    params.append(NO_MESSAGE)
+    return sql, params
+
+
+def code_of_normalised(normalised_message: str) -> str:
+    """The status code a normalised message stands for (``UNKNOWN`` when not recognised)."""
+    prefix = _CODE_PREFIX.match(normalised_message)
+    if prefix and prefix.group(1) in _KNOWN_CODES:
+        return prefix.group(1)
+    for code, pattern in _COMPILED_CODES:
+        if pattern.search(normalised_message):
+            return code
+    return UNKNOWN
+
+
+def classify(sf_message: str | None) -> ErrorCause:
+    """The inferred status code and normalised message of a Salesforce error text."""
+    normalised_message = normalise(sf_message)
+    return ErrorCause(code_of_normalised(normalised_message), normalised_message)
+
+
+# --- Group keys ---------------------------------------------------------------------------
+
+_TABLE_NAME = re.compile(r"\A[A-Za-z0-9_]{1,128}\Z")
+_KEY = re.compile(r"\A([A-Z_]{1,64})\.([A-Za-z0-9_-]+)\Z")
+
+
+class InvalidGroupKey(ValueError):
+    """The error-group key is malformed or was tampered with."""
+
+
+@dataclass(frozen=True)
+class GroupRef:
+    """What a group key stands for."""
+
+    table_name: str
+    code: str
+    normalised_message: str
+
+    @property
+    def key(self) -> str:
+        return group_key(self.table_name, self.code, self.normalised_message)
+
+    @property
+    def hint(self) -> str:
+        return REMEDIATION_HINTS.get(self.code, "")
+
+
+def group_key(table_name: str, code: str, normalised: str) -> str:
+    """A stable, URL-safe key: ``<CODE>.<base64url(table + newline + message)>``.
+
+    The key carries the group itself, so it resolves without a lookup (and survives a stale
+    summary); :func:`parse_group_key` checks that the code matches the message.
+    """
+    payload = f"{table_name}\n{normalised}".encode()
+    return f"{code}." + base64.urlsafe_b64encode(payload).decode().rstrip("=")
+
+
+def parse_group_key(key: str) -> GroupRef:
+    """The group a key stands for; :class:`InvalidGroupKey` for a malformed or tampered key."""
+    match = _KEY.match(key or "")
+    if not match:
+        raise InvalidGroupKey("Unknown error group.")
+    code, encoded = match.groups()
+    try:
+        payload = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidGroupKey("Unknown error group.") from None
+    table_name, sep, normalised_message = payload.partition("\n")
+    if (
+        not sep
+        or not _TABLE_NAME.match(table_name)
+        or not normalised_message
+        or len(normalised_message) > MAX_NORMALISED_LENGTH
+        or code_of_normalised(normalised_message) != code
+    ):
+        raise InvalidGroupKey("Unknown error group.")
+    return GroupRef(table_name, code, normalised_message)

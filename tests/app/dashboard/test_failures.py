@@ -1,0 +1,174 @@
+"""The failure list: filters, keyset pagination and bad input (400, nothing else)."""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from app.dashboard import errors, filters
+from heroku_connect.models import TriggerLog, TriggerLogArchive
+from tests.heroku_connect.trigger_log.factories import make_log
+
+pytestmark = pytest.mark.django_db
+
+LOCK = "unable to obtain exclusive access to this record or 1 records: 0033000000AbCdEAAA"
+DELETED = "entity is deleted"
+ROW = re.compile(r'name="ids" value="(live|archive):(\d+)"')
+
+
+def _ids(response) -> list[tuple[str, int]]:
+    return [(source, int(pk)) for source, pk in ROW.findall(response.content.decode())]
+
+
+def _next(response) -> str | None:
+    match = re.search(r'rel="next" href="\?([^"]+)"', response.content.decode())
+    return match.group(1).replace("&amp;", "&") if match else None
+
+
+def test_pagination__walks_live_and_archive_without_duplicates_or_gaps(viewer_client, settings):
+    """Following "Older" through every page yields each matching row exactly once, newest first."""
+    settings.DASHBOARD_PAGE_SIZE = 4
+    expected = []
+    for index in range(7):
+        expected.append(("live", make_log(sf_message=LOCK, record_id=index).id))
+        expected.append(("archive", make_log(model=TriggerLogArchive, sf_message=LOCK).id))
+    make_log(state="SUCCESS")  # not FAILED: never listed by default
+    expected.sort(key=lambda row: (-row[1], row[0]))
+    seen: list[tuple[str, int]] = []
+    url = reverse("dashboard:failures") + "?source=both"
+    for _page in range(10):
+        response = viewer_client.get(url)
+        assert response.status_code == 200
+        seen += _ids(response)
+        query = _next(response)
+        if query is None:
+            break
+        url = reverse("dashboard:failures") + "?" + query
+    assert seen == expected
+
+
+def test_pagination__same_id_in_both_tables_listed_once_each(viewer_client, settings):
+    """A row id present live and archived (mid-archiving) appears once per source."""
+    settings.DASHBOARD_PAGE_SIZE = 1
+    live = make_log()
+    make_log(model=TriggerLogArchive, id=live.id)
+    response = viewer_client.get(reverse("dashboard:failures"))
+    first = _ids(response)
+    second = _ids(viewer_client.get(reverse("dashboard:failures") + "?" + _next(response)))
+    assert first + second == [("archive", live.id), ("live", live.id)]
+
+
+def test_pagination__tampered_cursor_is_400(viewer_client):
+    """A cursor that was not signed by us is refused."""
+    make_log()
+    response = viewer_client.get(reverse("dashboard:failures") + "?cursor=WzEsImxpdmUiXQ:bad:sig")
+    assert response.status_code == 400
+    assert b"Invalid page cursor" in response.content
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "source=elsewhere",
+        "state=BROKEN",
+        "action=MERGE",
+        "table=contact;drop",
+        "since=yesterday",
+        "since=2026-01-02T00:00&until=2026-01-01T00:00",
+        "group=UNABLE_TO_LOCK_ROW.bm9wZQ",
+        "q=" + "x" * 201,
+    ],
+)
+def test_filters__bad_input_is_400(viewer_client, query):
+    """Every invalid filter answers 400 with the form's message, never a traceback."""
+    response = viewer_client.get(reverse("dashboard:failures") + "?" + query)
+    assert response.status_code == 400
+    assert b"The filter is invalid" in response.content
+
+
+def test_filters__table_action_state_source_dates_search(viewer_client):
+    """Each filter narrows the list as documented."""
+    now = timezone.now()
+    old = make_log(table_name="contact", created_at=now - datetime.timedelta(days=3))
+    new_contact = make_log(table_name="contact", action="INSERT", sf_id="0033000000AbCdEAAA")
+    account = make_log(table_name="account", sf_message=DELETED, record_id=4242)
+    archived = make_log(model=TriggerLogArchive, table_name="contact")
+    pending = make_log(table_name="contact", state="PENDING")
+
+    def listed(query: str) -> set[int]:
+        response = viewer_client.get(reverse("dashboard:failures") + "?" + query)
+        assert response.status_code == 200
+        return {pk for _source, pk in _ids(response)}
+
+    assert listed("table=contact") == {old.id, new_contact.id, archived.id}
+    assert listed("table=contact&source=live") == {old.id, new_contact.id}
+    assert listed("table=contact&source=archive") == {archived.id}
+    assert listed("action=INSERT") == {new_contact.id}
+    assert listed("state=PENDING") == {pending.id}
+    assert pending.id in listed("state=any")
+    since = (now - datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    assert old.id not in listed(f"since={since}")
+    assert listed(f"until={since}") == {old.id}
+    assert listed("q=entity+is") == {account.id}
+    assert listed("q=4242") == {account.id}
+    assert listed("q=0033000000AbCdEAAA") == {new_contact.id}
+
+
+def test_filters__group_selects_its_messages_across_live_and_archive(viewer_client):
+    """The group filter matches every message of the group (other values), on its table only."""
+    first = make_log(table_name="contact", sf_message=LOCK)
+    other_ids = LOCK.replace("1 records: 0033000000AbCdEAAA", "2 records: 0033000000AbCdEAAB,x")
+    second = make_log(model=TriggerLogArchive, table_name="contact", sf_message=other_ids)
+    make_log(table_name="account", sf_message=LOCK)
+    make_log(table_name="contact", sf_message=DELETED)
+    cause = errors.classify(LOCK)
+    key = errors.group_key("contact", cause.code, cause.normalised_message)
+    response = viewer_client.get(reverse("dashboard:failures"), {"group": key})
+    assert sorted(pk for _s, pk in _ids(response)) == sorted([first.id, second.id])
+
+
+def test_selection__describe_and_params_round_trip():
+    """The selection describes itself and re-creates itself from its params."""
+    make_log(table_name="contact", sf_message=LOCK)
+    cause = errors.classify(LOCK)
+    key = errors.group_key("contact", cause.code, cause.normalised_message)
+    selection = filters.selection_from_params({"group": key})
+    assert selection.describe() == (
+        "UNABLE_TO_LOCK_ROW (unable to obtain exclusive access to this record) on contact, "
+        "live and archived"
+    )
+    again = filters.selection_from_params(selection.as_params())
+    assert (
+        again.as_params()
+        == selection.as_params()
+        == {
+            "source": "both",
+            "state": "FAILED",
+            "group": key,
+        }
+    )
+    assert again.live.count() == 1
+    assert again.archive.count() == 0
+
+
+def test_selection__invalid_params_raise():
+    """Invalid params raise InvalidFilter (a ValueError) naming the field."""
+    with pytest.raises(filters.InvalidFilter, match="source"):
+        filters.selection_from_params({"source": "nowhere"})
+
+
+def test_selection__usable_by_the_state_transitions():
+    """The group-filtered queryset works inside the library's set-based ignore."""
+    from heroku_connect import trigger_log
+
+    row = make_log(table_name="contact", sf_message=LOCK)
+    make_log(table_name="contact", sf_message=DELETED)
+    cause = errors.classify(LOCK)
+    key = errors.group_key("contact", cause.code, cause.normalised_message)
+    selection = filters.selection_from_params({"group": key, "source": "live"})
+    assert trigger_log.ignore_failed(selection.live) == 1
+    assert TriggerLog.objects.get(pk=row.pk).state == "IGNORED"
