@@ -62,7 +62,6 @@ READ_WRITE_NEEDS_UPSERT = (
     "Upsert fields must be defined as unique External ID fields in Salesforce."
 )
 REQUIRED_FIELDS_WARNING = "Fields needed for insertion to Salesforce need to be mapped: {fields}"
-ALWAYS_MAPPED = ("Id", "IsDeleted", "SystemModstamp")
 
 
 class ImportError_(ValueError):  # noqa: N801 (the builtin ImportError means something else)
@@ -226,9 +225,6 @@ def _check_fields(org: Any, object_name: str, config: MappingConfig) -> list[str
             config.upsert_field in config.fields,
             f"{object_name}: the upsert field {config.upsert_field} must be mapped.",
         )
-        if config.upsert_field not in config.indexes:
-            # Connect indexes the upsert field (unique), as exports show.
-            config.indexes[config.upsert_field] = {"unique": True}
     if config.access == ddl.READ_WRITE:
         missing = sorted(
             f.name
@@ -243,8 +239,8 @@ def _check_fields(org: Any, object_name: str, config: MappingConfig) -> list[str
 def validate_document(document: Any, org: Any) -> list[PlannedMapping]:
     """Check an import document against the org; raise :class:`ImportError_` (400) if invalid.
 
-    ``Id``, ``IsDeleted`` and ``SystemModstamp`` are added when missing (Connect always maps
-    them); ``Id`` and ``SystemModstamp`` get their usual indexes.
+    The configs are kept as given (so an export returns them unchanged); ``Id`` is always
+    synchronised (column ``sfid``) even when the document does not list it.
     """
     _require(isinstance(document, dict), "The configuration must be a JSON object.")
     version = document.get("version", 1)
@@ -261,10 +257,6 @@ def validate_document(document: Any, org: Any) -> list[PlannedMapping]:
         if not org.has_object(object_name):
             unknown_objects.append(object_name)
             continue
-        for name in ALWAYS_MAPPED:
-            config.fields.setdefault(name, {})
-        config.indexes.setdefault("Id", {"unique": True})
-        config.indexes.setdefault("SystemModstamp", {"unique": False})
         planned.append(PlannedMapping(object_name, config, _check_fields(org, object_name, config)))
     if unknown_objects:
         raise ImportError_(
@@ -347,16 +339,26 @@ def _trigger_access(conn: psycopg.Connection, schema: str, table: str) -> str | 
     return ddl.READ_ONLY if ":= 'READONLY'" in row[0] else ddl.READ_WRITE
 
 
+def synced_fields(mapping: Mapping) -> list[str]:
+    """The mapped fields, with ``Id`` first when the config does not list it."""
+    names = list(mapping.fields)
+    return names if "Id" in names else ["Id", *names]
+
+
 def mapping_columns(org: Any, mapping: Mapping) -> list[ddl.ColumnSpec]:
     """The data columns of a mapping with Heroku Connect's types (``sfid`` included)."""
     return [
         ddl.ColumnSpec(column_name(name), org.column_type(mapping.object_name, name))
-        for name in mapping.fields
+        for name in synced_fields(mapping)
     ]
 
 
 def mapping_indexes(mapping: Mapping) -> dict[str, bool]:
-    return {column_name(name): spec["unique"] for name, spec in mapping.config.indexes.items()}
+    """``{column: unique}``: the config's indexes plus a unique one on the upsert field."""
+    indexes = {column_name(name): spec["unique"] for name, spec in mapping.config.indexes.items()}
+    if mapping.upsert_field:
+        indexes.setdefault(column_name(mapping.upsert_field), True)
+    return indexes
 
 
 def apply_table(conn: psycopg.Connection, org: Any, schema: str, mapping: Mapping) -> bool:
@@ -399,7 +401,7 @@ def apply_table(conn: psycopg.Connection, org: Any, schema: str, mapping: Mappin
 
 
 def _row_values(org: Any, mapping: Mapping, record: dict[str, Any]) -> list[Any]:
-    return [org.field_value(mapping.object_name, record, name) for name in mapping.fields]
+    return [org.field_value(mapping.object_name, record, name) for name in synced_fields(mapping)]
 
 
 def load_records(
@@ -412,7 +414,7 @@ def load_records(
     new ones inserted. Returns the number of records loaded.
     """
     records = org.records(mapping.object_name)
-    columns = [column_name(n) for n in mapping.fields]
+    columns = [column_name(n) for n in synced_fields(mapping)]
     target = sql.SQL(ddl.qualified(schema, mapping.table_name))
     rows = [_row_values(org, mapping, r) for r in records]
     column_list = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
