@@ -31,7 +31,15 @@ from app.dashboard.actions import ActionInputError, SelectionLike, WriteAlgorith
 logger = logging.getLogger(__name__)
 
 #: Parameters of the confirmation form that are not part of a filter.
-_CONTROL_PARAMS = ("csrfmiddlewaretoken", "scope", "id", "next", "write_algorithm", "expected")
+_CONTROL_PARAMS = (
+    "csrfmiddlewaretoken",
+    "scope",
+    "id",
+    "ids",
+    "next",
+    "write_algorithm",
+    "expected",
+)
 
 
 def _bad_request(request: HttpRequest, message: str) -> HttpResponse:
@@ -41,9 +49,9 @@ def _bad_request(request: HttpRequest, message: str) -> HttpResponse:
 def _selection(data: QueryDict) -> tuple[str, SelectionLike]:
     """``("ids", IdSelection)`` or ``("filter", Selection)``; invalid input raises
     :class:`ActionInputError` / :class:`filters.InvalidFilter`."""
-    scope = data.get("scope") or ("ids" if "id" in data else "filter")
-    if scope == "ids":
-        return scope, actions.parse_ids(data.getlist("id"))
+    scope = data.get("scope") or ("ids" if "id" in data or "ids" in data else "filter")
+    if scope == "ids":  # checkboxes of the failure list are named "ids", the detail page "id"
+        return scope, actions.parse_ids(data.getlist("id") + data.getlist("ids"))
     if scope == "filter":
         params = {k: v for k, v in data.items() if k not in _CONTROL_PARAMS}
         return scope, filters.selection_from_params(params)

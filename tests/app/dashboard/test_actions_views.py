@@ -119,8 +119,8 @@ def test_confirm__says_exactly_what_will_change_and_changes_nothing(operator_cli
 def test_confirm__ids_from_the_list_or_one_row(operator_client, connect_api):
     """Ids posted from the failure list (or one id from the detail page) are confirmed."""
     first, second = make_log(), make_log(model=TriggerLogArchive)
-    response = operator_client.post(
-        IGNORE_CONFIRM, {"id": [f"live:{first.pk}", f"archive:{second.pk}"]}
+    response = operator_client.post(  # the failure list's checkboxes are named "ids"
+        IGNORE_CONFIRM, {"ids": [f"live:{first.pk}", f"archive:{second.pk}"]}
     )
     html = response.content.decode()
     assert "Ignore 2 FAILED writes: 2 selected rows (live: 1, archived: 1)" in html
