@@ -1,0 +1,74 @@
+"""Helpers for the sync-engine tests: an engine on the test database's example tables."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from app.salesforce.models import Account, Contact, Project, RecordType, User
+from heroku_connect.simulator.engine import SyncEngine
+from heroku_connect.simulator.org import Org
+from heroku_connect.simulator.state import MappingConfig, MappingState, SimulatorState
+
+SCHEMA = "salesforce"
+MODELS = (User, RecordType, Account, Contact, Project)
+TABLES = ("user", "recordtype", "account", "contact", "project__c", "_trigger_log",
+          "_trigger_log_archive")  # fmt: skip
+
+
+def truncate_all(dsn: str) -> None:
+    """Empty the example tables and both trigger-log tables (TRUNCATE is never captured)."""
+    names = ", ".join(f'{SCHEMA}."{t}"' for t in TABLES)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f"TRUNCATE {names} RESTART IDENTITY")
+
+
+def make_state(org: Org, *, ordered: bool = True) -> SimulatorState:
+    """A state with the example models mapped and synced (as after an import)."""
+    state = SimulatorState(
+        app_name="hcop-test", organization_id=org.organization_id, ordered_writes=ordered
+    )
+    for model in MODELS:
+        mapping = model.get_heroku_connect_mapping()
+        added = state.add_mapping(mapping["object_name"], MappingConfig(**mapping["config"]))
+        state.set_mapping_state(added.id, MappingState.DATA_SYNCED)
+    return state
+
+
+@contextmanager
+def engine_for(
+    dsn: str, *, org: Org | None = None, state: SimulatorState | None = None, **kwargs: Any
+) -> Iterator[SyncEngine]:
+    org = org or Org(0, records_per_object=10)
+    state = state or make_state(org, ordered=kwargs.pop("ordered", True))
+    engine = SyncEngine(dsn, schema=SCHEMA, org=org, state=state, **kwargs)
+    try:
+        yield engine
+    finally:
+        engine.stop()
+
+
+def query(dsn: str, statement: str, params: Any = None) -> list[dict[str, Any]]:
+    with psycopg.connect(dsn, autocommit=True) as conn, conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(statement, params)
+        return cur.fetchall() if cur.description else []
+
+
+def log_rows(dsn: str, table: str = "_trigger_log") -> list[dict[str, Any]]:
+    return query(dsn, f'SELECT * FROM {SCHEMA}."{table}" ORDER BY id')
+
+
+def row(dsn: str, table: str, record_id: int) -> dict[str, Any]:
+    found = query(dsn, f'SELECT * FROM {SCHEMA}."{table}" WHERE id = %s', [record_id])
+    assert found, f"no row {record_id} in {table}"
+    return found[0]
+
+
+def hc_err(value: str | None) -> dict[str, Any]:
+    assert value, "no _hc_err"
+    return json.loads(value)
