@@ -77,7 +77,6 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--failed-archive-after", type=_non_negative, default=24 * 3600.0, metavar="S"
     )
-    serve.add_argument("--failure-rate", type=_rate, default=0.0, metavar="F")
     serve.add_argument("--transient-rate", type=_rate, default=0.05, metavar="F")
     serve.add_argument("--seed-mapping", type=Path, metavar="FILE", help="import this at start")
     serve.add_argument("--verbose", "-v", action="store_true", help="log every request")
@@ -151,7 +150,6 @@ def serve(args: argparse.Namespace) -> int:
             archive_after=args.archive_after,
             failed_archive_after=args.failed_archive_after,
             transient_rate=args.transient_rate,
-            failure_rate=args.failure_rate,
             records_per_object=args.records,
             loops=args.loops,
             initial_mapping=initial_mapping,

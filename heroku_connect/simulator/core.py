@@ -77,7 +77,6 @@ class Simulator:
         archive_after: float = 3600.0,
         failed_archive_after: float = 24 * 3600.0,
         transient_rate: float = 0.0,
-        failure_rate: float = 0.0,
         records_per_object: int = 20,
         loops: bool = False,
         initial_mapping: dict[str, Any] | None = None,
@@ -108,7 +107,6 @@ class Simulator:
             archive_after=archive_after,
             failed_archive_after=failed_archive_after,
             transient_rate=transient_rate,
-            failure_rate=failure_rate,
         )
         self._server: ApiServer | None = None
         self._thread: threading.Thread | None = None
@@ -226,9 +224,14 @@ class Simulator:
             self._loops_running = True
 
     def stop_loops(self) -> None:
+        """Stop the engine's loops and close its connections (also after manual cycles)."""
+        if self.engine is None:
+            return
         if self._loops_running:
             self.engine.stop()
             self._loops_running = False
+        else:
+            self.engine.close()
 
     def __enter__(self) -> Simulator:
         if self._server is None:
