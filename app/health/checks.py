@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import importlib.util
 from typing import Any
 
 from django.conf import settings
@@ -27,7 +26,7 @@ def health_checks() -> list[Any]:
             {"app": celery_app, "timeout": datetime.timedelta(seconds=3), "limit": 1},
         ),
         ("health_check.contrib.redis.Redis", {"client_factory": redis_client_factory}),
+        # Connections and mappings through the Heroku Connect API (the simulator in the demo).
+        "heroku_connect.contrib.heroku_connect_health_check.backends.HerokuConnectHealthCheck",
     ]
-    if importlib.util.find_spec("heroku_connect.health") is not None:
-        checks.append("heroku_connect.health.HerokuConnect")
     return checks

@@ -117,3 +117,60 @@ def test_health__exempt_from_the_https_redirect(settings):
 
     assert any(re.match(pattern, "health/") for pattern in settings.SECURE_REDIRECT_EXEMPT)
     assert any(re.match(pattern, "health/live/") for pattern in settings.SECURE_REDIRECT_EXEMPT)
+
+
+@pytest.fixture
+def connect_api(settings):
+    """A fake Heroku Connect API on a real local socket; the library settings point at it."""
+    from tests.heroku_connect.api.fake_api import FakeConnectAPI, serving
+
+    with serving(FakeConnectAPI()) as api:
+        settings.HEROKU_CONNECT_API_ENDPOINT = api.api_url
+        settings.HEROKU_AUTH_TOKEN = "health-secret-token"
+        settings.HEROKU_CONNECT_APP_NAME = "hcop-test"
+        settings.HEROKU_CONNECT_HEALTH_CACHE_SECONDS = 0  # each request asks the API
+        api.add("GET", "/connections", body={"results": [{"id": "c-1", "name": "hcop"}]})
+        yield api
+
+
+def _connect_mapping_state(api, state: str) -> None:
+    api.add(
+        "GET",
+        "/connections/c-1",
+        body={"state": "IDLE", "mappings": [{"object_name": "Contact", "state": state}]},
+    )
+
+
+@pytest.mark.django_db
+def test_health__heroku_connect_passes_when_the_api_is_healthy(client, celery_worker, connect_api):
+    """Every check, Heroku Connect included, is OK: 200."""
+    _connect_mapping_state(connect_api, "DATA_SYNCED")
+    response = client.get("/health/?format=json")
+    results = _json(response)
+    assert _check(results, "Heroku Connect") == "OK"
+    assert response.status_code == 200, results
+
+
+@pytest.mark.django_db
+def test_health__heroku_connect_failure_is_named(client, connect_api):
+    """A mapping in BAD_CONFIG fails /health/ and the report names Heroku Connect."""
+    _connect_mapping_state(connect_api, "BAD_CONFIG")
+    response = client.get("/health/?format=json")
+    assert response.status_code == 500
+    message = _check(_json(response), "Heroku Connect")
+    assert message == "Unavailable: mapping Contact on connection hcop is in state BAD_CONFIG"
+    assert "health-secret-token" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_health__heroku_connect_api_down_is_named(client, connect_api, settings):
+    """An unreachable API fails the Heroku Connect check only; the token never shows."""
+    settings.HEROKU_CONNECT_API_ENDPOINT = "http://127.0.0.1:1/api/v3"
+    response = client.get("/health/?format=json")
+    results = _json(response)
+    assert response.status_code == 500
+    assert _check(results, "Heroku Connect") == (
+        "Unexpected Result: Unable to retrieve connection state"
+    )
+    assert _check(results, "Database") == "OK"
+    assert "health-secret-token" not in response.content.decode()

@@ -1,0 +1,191 @@
+"""The Heroku Connect health check (django-health-check 4.x in this virtualenv)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime
+
+import pytest
+from django.core.cache import cache
+from health_check.exceptions import (
+    ServiceReturnedUnexpectedResult,
+    ServiceUnavailable,
+    ServiceWarning,
+)
+
+from heroku_connect.contrib.heroku_connect_health_check.backends import HerokuConnectHealthCheck
+from heroku_connect.health import Severity, connect_health
+from tests.heroku_connect.api.fake_api import Reply
+
+
+@pytest.fixture(autouse=True)
+def _local_cache(settings):
+    """A private in-memory cache: the shared Redis must not be flushed or polluted."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "heroku-connect-health-tests",
+        }
+    }
+    cache.clear()
+
+
+def _serve(fake_api, *, state="IDLE", mappings=(("Contact", "DATA_SYNCED"),)) -> None:
+    fake_api.add("GET", "/connections", body={"results": [{"id": "c-1", "name": "hcop"}]})
+    fake_api.add(
+        "GET",
+        "/connections/c-1",
+        body={
+            "id": "c-1",
+            "name": "hcop",
+            "state": state,
+            "mappings": [{"object_name": o, "state": s} for o, s in mappings],
+        },
+    )
+
+
+def _run(check: HerokuConnectHealthCheck) -> Exception | None:
+    try:
+        check.run()
+    except Exception as error:  # noqa: BLE001 (the test inspects it)
+        return error
+    return None
+
+
+def test_health_check__healthy_connection_passes(fake_api):
+    """IDLE connection, synced mapping: run() passes; the deep GET sends deep=True."""
+    _serve(fake_api)
+    assert _run(HerokuConnectHealthCheck()) is None
+    assert fake_api.paths() == ["GET /api/v3/connections", "GET /api/v3/connections/c-1"]
+    assert fake_api.requests[1].query == {"deep": ["True"]}
+
+
+def test_health_check__works_in_the_4x_result_machinery(fake_api):
+    """get_result() (what HealthCheckView calls) reports no error for a healthy API."""
+    _serve(fake_api)
+    result = asyncio.run(HerokuConnectHealthCheck().get_result())
+    assert result.error is None
+
+
+def test_health_check__missing_configuration(fake_api, settings):
+    """No token: 'Both App Name and Auth Token are required', and no API call."""
+    settings.HEROKU_AUTH_TOKEN = ""
+    error = _run(HerokuConnectHealthCheck())
+    assert isinstance(error, ServiceUnavailable)
+    assert error.message == "Both App Name and Auth Token are required"
+    assert fake_api.requests == []
+
+
+@pytest.mark.parametrize("state", ["PAUSED", "NEED_AUTHENTICATION", "INACTIVE_ORG"])
+def test_health_check__failing_connection_state(fake_api, state):
+    """A known non-OK connection state is unavailable, with the documented message."""
+    _serve(fake_api, state=state)
+    error = _run(HerokuConnectHealthCheck())
+    assert isinstance(error, ServiceUnavailable)
+    assert error.message == f"Connection state for 'hcop' is '{state}'"
+
+
+@pytest.mark.parametrize("state", ["BAD_CONFIG", "SYSTEM_ERROR", "INITIAL", "RECOVERY"])
+def test_health_check__failing_mapping_state(fake_api, state):
+    """Error and temporary-error mapping states are unavailable, naming mapping and state."""
+    _serve(fake_api, mappings=[("Account", "DATA_SYNCED"), ("Contact", state)])
+    error = _run(HerokuConnectHealthCheck())
+    assert isinstance(error, ServiceUnavailable)
+    assert error.message == f"mapping Contact on connection hcop is in state {state}"
+
+
+def test_health_check__unknown_states_are_warnings_naming_them(fake_api):
+    """Unknown connection and mapping states are a ServiceWarning that names them."""
+    _serve(fake_api, state="FROBNICATING", mappings=[("Contact", "TELEPORTING")])
+    error = _run(HerokuConnectHealthCheck())
+    assert type(error) is ServiceWarning
+    assert "'FROBNICATING'" in error.message
+    assert "Contact" in error.message
+    assert "TELEPORTING" in error.message
+
+
+def test_health_check__unavailable_wins_over_warnings(fake_api):
+    """A failing mapping plus an unknown one: unavailable, both messages listed."""
+    _serve(fake_api, mappings=[("Contact", "BAD_CONFIG"), ("Account", "NEW_STATE")])
+    error = _run(HerokuConnectHealthCheck())
+    assert isinstance(error, ServiceUnavailable)
+    assert "BAD_CONFIG" in error.message
+    assert "NEW_STATE" in error.message
+
+
+@pytest.mark.parametrize("failing", ["/connections", "/connections/c-1"])
+def test_health_check__api_error_is_unexpected_result_without_the_token(
+    fake_api, settings, failing
+):
+    """A 500 on the list or the deep GET: 'Unable to retrieve connection state'."""
+    _serve(fake_api)
+    fake_api.add("GET", failing, status=500, body={"message": settings.HEROKU_AUTH_TOKEN})
+    error = _run(HerokuConnectHealthCheck())
+    assert isinstance(error, ServiceReturnedUnexpectedResult)
+    assert error.message == "Unable to retrieve connection state"
+    assert settings.HEROKU_AUTH_TOKEN not in str(error)
+
+
+def test_health_check__http_timeout_is_bounded(fake_api):
+    """The HTTP timeout defaults to 10 s and a slower API is reported, not waited for."""
+    assert HerokuConnectHealthCheck().timeout == datetime.timedelta(seconds=10)
+    fake_api.add("GET", "/connections", Reply(200, {"results": []}, delay=1.0))
+    check = HerokuConnectHealthCheck(timeout=datetime.timedelta(seconds=0.2))
+    assert isinstance(_run(check), ServiceReturnedUnexpectedResult)
+
+
+def test_health_check__results_are_cached(fake_api, settings):
+    """Within HEROKU_CONNECT_HEALTH_CACHE_SECONDS the API is asked once."""
+    assert settings.HEROKU_CONNECT_HEALTH_CACHE_SECONDS == 60
+    _serve(fake_api, state="PAUSED")
+    for _ in range(3):
+        assert isinstance(_run(HerokuConnectHealthCheck()), ServiceUnavailable)
+    assert len(fake_api.requests) == 2  # one list + one deep GET
+
+
+def test_health_check__zero_cache_seconds_asks_every_time(fake_api, settings):
+    """HEROKU_CONNECT_HEALTH_CACHE_SECONDS = 0 disables the cache."""
+    settings.HEROKU_CONNECT_HEALTH_CACHE_SECONDS = 0
+    _serve(fake_api)
+    _run(HerokuConnectHealthCheck())
+    _run(HerokuConnectHealthCheck())
+    assert len(fake_api.requests) == 4
+
+
+def test_health_check__failures_are_not_cached(fake_api):
+    """After an API failure the next probe asks again (and can recover)."""
+    _serve(fake_api)
+    fake_api.add("GET", "/connections", Reply(500, {}), Reply(200, {"results": []}))
+    assert isinstance(_run(HerokuConnectHealthCheck()), ServiceReturnedUnexpectedResult)
+    assert _run(HerokuConnectHealthCheck()) is None
+
+
+def test_health_check__cache_holds_no_secret(fake_api, settings):
+    """The cached snapshot holds names and states only, never the token."""
+    from heroku_connect.health import _cache_key
+
+    _serve(fake_api)
+    _run(HerokuConnectHealthCheck())
+    cached = cache.get(_cache_key(fake_api.api_url, "hcop-test"))
+    mapping = {"object_name": "Contact", "state": "DATA_SYNCED"}
+    assert cached == [{"name": "hcop", "state": "IDLE", "mappings": [mapping]}]
+    assert settings.HEROKU_AUTH_TOKEN not in repr(cached)
+
+
+def test_health_check__repr_names_heroku_connect_without_secrets(fake_api):
+    """The repr (the report's key) names Heroku Connect and the app, never the token."""
+    check = HerokuConnectHealthCheck(token="tok-very-secret", endpoint="https://x/api/v3")
+    assert repr(check) == "Heroku Connect(app_name='hcop-test')"
+    assert "tok-very-secret" not in repr(check)
+    token_field = {f.name: f for f in dataclasses.fields(check)}["token"]
+    assert token_field.repr is False
+
+
+def test_connect_health__arguments_override_settings(fake_api):
+    """connect_health() accepts explicit app, endpoint and token (no settings needed)."""
+    fake_api.add("GET", "/connections", body={"results": []})
+    assert connect_health(app_name="other", endpoint=fake_api.api_url, token="t") == []
+    assert fake_api.requests[0].query == {"app": ["other"]}
+    assert fake_api.requests[0].headers["Authorization"] == "Bearer t"
+    assert Severity.WARNING == "warning"
