@@ -10,7 +10,6 @@ from django.utils import timezone
 from app.connections import services
 from app.connections.models import Connection
 
-
 DEFAULT_ID = "5b7e3b52-0000-4000-8000-000000000001"
 
 
