@@ -31,7 +31,7 @@ def test_bench__admin_retry_prints_the_table_and_drops_its_database(database_url
     """The admin-retry benchmark prints one line per case with statements and ratios."""
     before = _bench_databases(database_url)
     result = subprocess.run(
-        [sys.executable, "-W", "error", "-m", "bench", "--rows", "20", "--repeat", "1"],
+        [sys.executable, "-Werror", "-m", "bench", "--rows", "20", "--repeat", "1", "admin_retry"],
         cwd=ROOT,
         env={**os.environ, "DATABASE_URL": database_url},
         capture_output=True,
