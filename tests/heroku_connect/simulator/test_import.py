@@ -363,3 +363,18 @@ def test_running_simulator__leaves_the_database_as_found(transactional_db):
         cursor.execute("SET xmlbinary = 'hex'")
         cursor.execute("DELETE FROM salesforce.contact")
         cursor.execute("SET xmlbinary = 'base64'")
+
+
+def test_start__creates_connect_metadata_in_a_missing_schema(transactional_db):
+    """A fresh schema gets _hcmeta and the trigger log; an import creates its tables there."""
+    from heroku_connect.test.simulator import dsn_from_settings_dict, running_simulator
+
+    dsn = dsn_from_settings_dict(connection.settings_dict)
+    with running_simulator(dsn, schema="simapi_fresh") as sim:
+        assert _fetch("SELECT org_id FROM simapi_fresh._hcmeta") == [(sim.org.organization_id,)]
+        assert _fetch("SELECT count(*) FROM simapi_fresh._trigger_log") == [(0,)]
+        sim.import_mapping(document())
+        sim.wait_idle()
+        rows = _fetch("SELECT count(*) FROM simapi_fresh.contact")[0][0]
+        assert rows == len(sim.org.records("Contact"))
+    assert _fetch("SELECT to_regnamespace('simapi_fresh')") == [(None,)]
