@@ -78,12 +78,15 @@ from heroku_connect.simulator.org import Org
 from heroku_connect.simulator.state import Mapping, MappingState, SimulatorState, column_name
 from heroku_connect.states import ERROR_MAPPING_STATES, TEMPORARY_ERROR_MAPPING_STATES
 
-__all__ = ("ADVISORY_NAMESPACE", "SyncEngine")
+__all__ = ("ADVISORY_NAMESPACE", "APPLICATION_NAME", "SyncEngine")
 
 logger = logging.getLogger("heroku_connect.simulator.engine")
 
 #: First key of the engines' advisory locks (``pg_advisory_lock(namespace, token)``).
 ADVISORY_NAMESPACE = 0x48434F50  # "HCOP"
+
+#: ``application_name`` of the engine's database sessions (visible in ``pg_stat_activity``).
+APPLICATION_NAME = "heroku-connect-simulator-engine"
 
 #: Mapping states in which the table is being created, altered or reloaded.
 _BUSY_MAPPING_STATES = frozenset(
@@ -226,7 +229,12 @@ class SyncEngine:
 
     def _connect(self) -> psycopg.Connection:
         """A connection writing as Heroku Connect (not captured by the triggers), in UTC."""
-        conn = psycopg.connect(self.database_url, autocommit=True, connect_timeout=10)
+        conn = psycopg.connect(
+            self.database_url,
+            autocommit=True,
+            connect_timeout=10,
+            application_name=APPLICATION_NAME,
+        )
         conn.execute("SET TIME ZONE 'UTC'")
         conn.execute(CONNECT_SESSION_SQL)
         conn.execute(
@@ -249,7 +257,12 @@ class SyncEngine:
         """Hold the advisory lock that tells other engines our PENDING rows are in progress."""
         if self._lease is not None and not self._lease.closed:
             return
-        self._lease = psycopg.connect(self.database_url, autocommit=True, connect_timeout=10)
+        self._lease = psycopg.connect(
+            self.database_url,
+            autocommit=True,
+            connect_timeout=10,
+            application_name=APPLICATION_NAME,
+        )
         self._lease.execute("SELECT pg_advisory_lock(%s, %s)", [ADVISORY_NAMESPACE, self.token])
 
     # --- mappings -------------------------------------------------------------------------
