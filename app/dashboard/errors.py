@@ -14,6 +14,8 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
 __all__ = (
     "REMEDIATION_HINTS",
@@ -33,33 +35,109 @@ UNKNOWN = "UNKNOWN"
 NO_MESSAGE = "(no message)"
 MAX_NORMALISED_LENGTH = 300
 
-_BOUNDARY = r"(\A|[^A-Za-z0-9_])"  # what may precede an id or a number (kept)
 _SFID = r"(?:[0-9][A-Za-z0-9]{2}|[A-Za-z][0-9][A-Za-z0-9]|[A-Za-z]{2}[0-9])[A-Za-z0-9]{12}"
 
-#: (pattern, replacement), applied in order with "replace all". Every pattern must mean the
-#: same in Python (``re.DOTALL``) and in PostgreSQL (ARE, where ``.`` matches newlines too).
-NORMALISATION_RULES: tuple[tuple[str, str], ...] = (
-    # Values at the end of the "<Label>: <template>: <value>" messages.
-    (r"(data value too large: ).*( \(max length=[0-9]+\))", r"\1<value>\2"),
-    (
-        r"(id value of incorrect type|bad value for restricted picklist field"
-        r"|invalid email address|value outside of valid range on numeric field"
-        r"|value not of required type): .*\Z",
-        r"\1: <value>",
+
+@dataclass(frozen=True)
+class Cut:
+    """Replace everything after the first ``marker`` (up to the last ``until``, if given)."""
+
+    marker: str
+    placeholder: str
+    until: str = ""
+
+    def apply(self, text: str) -> str:
+        start = text.find(self.marker)
+        if start < 0:
+            return text
+        head = start + len(self.marker)
+        if not self.until:
+            return text[:head] + self.placeholder
+        end = text.rfind(self.until)
+        if end < head:
+            return text
+        return text[:head] + self.placeholder + text[end:]
+
+    def sql(self) -> str:
+        marker, until = _literal(self.marker), _literal(self.until)
+        head = f"strpos(m, {marker}) + {len(self.marker)}"
+        if not self.until:
+            placeholder = _literal(self.placeholder)
+            return (
+                f"IF strpos(m, {marker}) > 0 THEN "
+                f"m := left(m, {head} - 1) || {placeholder}; END IF;"
+            )
+        # Start of the last ``until``: length(m) - strpos(reverse(m), reverse(until)) - len + 2.
+        end = f"length(m) - strpos(reverse(m), reverse({until})) - {len(self.until)} + 2"
+        return (
+            f"IF strpos(m, {marker}) > 0 AND strpos(m, {until}) > 0 AND {end} >= {head} THEN "
+            f"m := left(m, {head} - 1) || {_literal(self.placeholder)} || substr(m, {end}); END IF;"
+        )
+
+
+@dataclass(frozen=True)
+class Replace:
+    """Replace every match of ``pattern`` when the text contains one of the ``guards``.
+
+    The guards are literals every match contains (a cheap pre-check with the same result). The
+    pattern must mean the same in Python (``re.DOTALL``) and in PostgreSQL's AREs.
+    """
+
+    pattern: str
+    replacement: str
+    guards: tuple[str, ...] = ("",)
+
+    def apply(self, text: str) -> str:
+        if any(guard in text for guard in self.guards):
+            return _compiled(self.pattern).sub(self.replacement, text)
+        return text
+
+    def sql(self) -> str:
+        guard = " OR ".join(f"strpos(m, {_literal(guard)}) > 0" for guard in self.guards)
+        return (
+            f"IF {guard} THEN m := regexp_replace(m, {_literal(self.pattern)}, "
+            f"{_literal(self.replacement)}, 'g'); END IF;"
+        )
+
+
+@cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.DOTALL)
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+_DIGITS = tuple("0123456789")
+
+#: Applied in order, identically in Python (:func:`normalise`) and in SQL (:func:`function_sql`).
+NORMALISATION_RULES: tuple[Cut | Replace, ...] = (
+    # Values at the end of the "<Label>: <template>: <value>" messages, and other free text.
+    Cut("data value too large: ", "<value>", until=" (max length="),
+    *(
+        Cut(f"{template}: ", "<value>")
+        for template in (
+            "id value of incorrect type",
+            "bad value for restricted picklist field",
+            "invalid email address",
+            "value outside of valid range on numeric field",
+            "value not of required type",
+        )
     ),
-    (r"(Foreign key external ID: ).*( not found for field)", r"\1<value>\2"),
-    (r"(execution of [A-Za-z]+ caused by: ).*\Z", r"\1<detail>"),
-    (r"\A([Uu]nable to obtain exclusive access to this record).*\Z", r"\1"),
-    (r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", "<email>"),
-    (r"'[^']*'", "'<value>'"),
-    (r'"[^"]*"', '"<value>"'),
-    (_BOUNDARY + _SFID + r"([A-Za-z0-9]{3})?(?=[^A-Za-z0-9_]|\Z)", r"\1<id>"),
-    (_BOUNDARY + r"-?[0-9]+([.,][0-9]+)*", r"\1<n>"),
-    (r"[ \t\r\n]+", " "),
+    Cut("Foreign key external ID: ", "<value>", until=" not found for field"),
+    Cut(" caused by: ", "<detail>"),
+    Cut("nable to obtain exclusive access to this record", ""),
+    Replace(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", "<email>", ("@",)),
+    Replace(r"'[^']*'", "'<value>'", ("'",)),
+    Replace(r'"[^"]*"', '"<value>"', ('"',)),
+    Replace(r"(?<![A-Za-z0-9_])" + _SFID + r"([A-Za-z0-9]{3})?(?![A-Za-z0-9_])", "<id>", _DIGITS),
+    Replace(r"(?<![A-Za-z0-9_])-?[0-9]+([.,][0-9]+)*", "<n>", _DIGITS),
+    Replace(r"[ \t\r\n]{2,}|[\t\r\n]", " ", ("  ", "\t", "\r", "\n")),
 )
-_COMPILED_RULES = tuple(
-    (re.compile(pattern, re.DOTALL), replacement) for pattern, replacement in NORMALISATION_RULES
-)
+
+#: The PostgreSQL function computing :func:`normalise` (installed after ``migrate``).
+SQL_FUNCTION = "dashboard_normalise_error"
 
 #: Status codes recognised from the message text (first match wins), checked on the
 #: normalised message so that every message of one group gets the same code.
@@ -172,21 +250,42 @@ class ErrorCause:
 def normalise(sf_message: str | None) -> str:
     """The message with ids, values and numbers replaced by placeholders (same as in SQL)."""
     text = sf_message or ""
-    for pattern, replacement in _COMPILED_RULES:
-        text = pattern.sub(replacement, text)
+    for rule in NORMALISATION_RULES:
+        text = rule.apply(text)
     return text.strip(" ")[:MAX_NORMALISED_LENGTH] or NO_MESSAGE
 
 
-def normalise_sql(column: str) -> tuple[str, list[str]]:
-    """SQL computing :func:`normalise` of ``column`` (a trusted SQL expression) and its params."""
-    sql = f"coalesce({column}, '')"
-    params: list[str] = []
-    for pattern, replacement in NORMALISATION_RULES:
-        sql = f"regexp_replace({sql}, %s, %s, 'g')"
-        params += [pattern, replacement]
-    sql = f"coalesce(nullif(left(btrim({sql}, ' '), {MAX_NORMALISED_LENGTH}), ''), %s)"
-    params.append(NO_MESSAGE)
-    return sql, params
+def normalise_sql(column: str) -> str:
+    """SQL computing :func:`normalise` of ``column`` (a trusted SQL expression)."""
+    return f"{SQL_FUNCTION}({column})"
+
+
+def function_sql() -> str:
+    """``CREATE OR REPLACE FUNCTION`` for :data:`SQL_FUNCTION`, generated from the rules.
+
+    A function (not an inline expression) so that each rule runs only when it can match.
+    """
+    steps = "\n".join(f"    {rule.sql()}" for rule in NORMALISATION_RULES)
+    return f"""
+CREATE OR REPLACE FUNCTION {SQL_FUNCTION}(message text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $fn$
+DECLARE
+    m text := coalesce(message, '');
+BEGIN
+{steps}
+    RETURN coalesce(nullif(left(btrim(m, ' '), {MAX_NORMALISED_LENGTH}), ''),
+                    {_literal(NO_MESSAGE)});
+END
+$fn$;
+"""
+
+
+def install_sql_function(connection: Any) -> None:
+    """Create or replace the normalisation function in ``connection``'s database."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(function_sql())
 
 
 def code_of_normalised(normalised_message: str) -> str:

@@ -122,8 +122,8 @@ class Selection:
 
 
 def _group_filter(group: errors.GroupRef) -> tuple[dict[str, Any], Q]:
-    sql, params = errors.normalise_sql('"sf_message"')
-    return {"_dashboard_group": RawSQL(sql, params)}, Q(
+    sql = errors.normalise_sql('"sf_message"')
+    return {"_dashboard_group": RawSQL(sql, ())}, Q(
         table_name=group.table_name, _dashboard_group=group.normalised_message
     )
 

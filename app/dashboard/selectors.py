@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from django.db import connections, router
 from django.utils import timezone
 
-from app.dashboard import errors
+from app.dashboard import charts, errors
+from app.dashboard.models import ErrorGroupStat, StatsRun
 from heroku_connect.hstore import HstoreParseError, hstore_text_to_dict
 from heroku_connect.mapping import get_connected_model_for_table_name
 from heroku_connect.models import TriggerLog, TriggerLogArchive, TriggerLogState
@@ -39,8 +40,8 @@ class Overview:
     total: TableCounts
     oldest_waiting_at: datetime.datetime | None
     now: datetime.datetime
-    chart: object | None = None
-    top_groups: list = field(default_factory=list)
+    chart: charts.Chart | None = None
+    top_groups: list[ErrorGroupStat] = field(default_factory=list)
     stats_refreshed_at: datetime.datetime | None = None
 
     @property
@@ -109,11 +110,54 @@ def oldest_waiting_at() -> datetime.datetime | None:
         return cursor.fetchone()[0]
 
 
-def overview() -> Overview:
-    """The overview screen's read model."""
+TOP_GROUPS = 5
+MAX_GROUPS = 500
+
+
+def last_stats_run() -> StatsRun | None:
+    return StatsRun.objects.order_by("-finished_at").first()
+
+
+def overview(*, range_name: str = charts.DEFAULT_RANGE) -> Overview:
+    """The overview screen's read model (a constant number of queries)."""
     tables, total = state_counts()
+    run = last_stats_run()
     return Overview(
-        tables=tables, total=total, oldest_waiting_at=oldest_waiting_at(), now=timezone.now()
+        tables=tables,
+        total=total,
+        oldest_waiting_at=oldest_waiting_at(),
+        now=timezone.now(),
+        chart=charts.error_rate_chart(range_name),
+        top_groups=list(ErrorGroupStat.objects.all()[:TOP_GROUPS]),
+        stats_refreshed_at=run.finished_at if run else None,
+    )
+
+
+@dataclass
+class ErrorGroups:
+    groups: list[ErrorGroupStat]
+    truncated: bool
+    stats_refreshed_at: datetime.datetime | None
+    tables: list[str]
+    codes: list[str]
+
+
+def error_groups(*, table: str = "", code: str = "") -> ErrorGroups:
+    """The error-group screen's read model, from our summary table (three queries)."""
+    queryset = ErrorGroupStat.objects.all()
+    if table:
+        queryset = queryset.filter(table_name=table)
+    if code:
+        queryset = queryset.filter(code=code)
+    facets = list(ErrorGroupStat.objects.values_list("table_name", "code").distinct())
+    run = last_stats_run()
+    groups = list(queryset[: MAX_GROUPS + 1])
+    return ErrorGroups(
+        groups=groups[:MAX_GROUPS],
+        truncated=len(groups) > MAX_GROUPS,
+        stats_refreshed_at=run.finished_at if run else None,
+        tables=sorted({t for t, _c in facets}),
+        codes=sorted({c for _t, c in facets}),
     )
 
 

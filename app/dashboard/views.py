@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
 
-from app.dashboard import filters, selectors
+from app.dashboard import charts, filters, selectors, stats
 from app.dashboard.access import VIEW_DASHBOARD, require_perm
 from app.dashboard.pagination import InvalidCursor, keyset_page
 from heroku_connect.models import TriggerLog, TriggerLogArchive
+
+_TABLE = re.compile(r"\A[A-Za-z0-9_]{1,128}\Z")
+_CODE = re.compile(r"\A[A-Z_]{1,64}\Z")
 
 
 def _bad_request(request: HttpRequest, message: str) -> HttpResponse:
@@ -22,13 +27,45 @@ def _bad_request(request: HttpRequest, message: str) -> HttpResponse:
 @require_GET
 @require_perm(VIEW_DASHBOARD)
 def overview(request: HttpRequest) -> HttpResponse:
-    return render(request, "dashboard/overview.html", {"overview": selectors.overview()})
+    range_name = request.GET.get("range") or charts.DEFAULT_RANGE
+    if range_name not in charts.RANGES:
+        return _bad_request(request, f"Unknown range; choose one of {', '.join(charts.RANGES)}.")
+    return render(
+        request,
+        "dashboard/overview.html",
+        {"overview": selectors.overview(range_name=range_name), "ranges": list(charts.RANGES)},
+    )
 
 
 @require_GET
 @require_perm(VIEW_DASHBOARD)
 def groups(request: HttpRequest) -> HttpResponse:
-    return render(request, "dashboard/groups.html", {"groups": []})
+    """Failures grouped by cause (table, status code, normalised message)."""
+    table = request.GET.get("table", "").strip()
+    code = request.GET.get("code", "").strip()
+    if (table and not _TABLE.match(table)) or (code and not _CODE.match(code)):
+        return _bad_request(request, "Invalid table or code filter.")
+    return render(
+        request,
+        "dashboard/groups.html",
+        {"data": selectors.error_groups(table=table, code=code), "table": table, "code": code},
+    )
+
+
+@require_POST
+@require_perm(VIEW_DASHBOARD)
+def refresh(request: HttpRequest) -> HttpResponse:
+    """Rebuild the error-group and error-rate summaries now (they change no trigger-log row)."""
+    run = stats.refresh_stats()
+    if run is None:
+        messages.warning(request, "A refresh is already running; try again in a moment.")
+    else:
+        messages.success(
+            request,
+            f"Statistics refreshed in {run.duration_ms} ms: {run.groups} error groups, "
+            f"{run.failed_rows} failed writes.",
+        )
+    return redirect("dashboard:groups")
 
 
 @require_GET

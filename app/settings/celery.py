@@ -29,3 +29,9 @@ CELERY_BEAT_SCHEDULE["dashboard-autoretry"] = {
     "task": "dashboard.autoretry",
     "schedule": timedelta(minutes=1),
 }
+
+# Operator dashboard I (app.dashboard): rebuild the error-group and error-rate summaries.
+CELERY_BEAT_SCHEDULE["dashboard-refresh-stats"] = {
+    "task": "dashboard.refresh_stats",
+    "schedule": timedelta(minutes=5),
+}

@@ -4,22 +4,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='DashboardAccess',
+            name="DashboardAccess",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
             ],
             options={
-                'permissions': (('view_dashboard', 'Can view the operator dashboard'), ('retry_writes', 'Can retry failed trigger-log writes'), ('ignore_writes', 'Can ignore failed trigger-log writes'), ('manage_mappings', 'Can manage Heroku Connect mappings and connections')),
-                'managed': False,
-                'default_permissions': (),
+                "permissions": (
+                    ("view_dashboard", "Can view the operator dashboard"),
+                    ("retry_writes", "Can retry failed trigger-log writes"),
+                    ("ignore_writes", "Can ignore failed trigger-log writes"),
+                    ("manage_mappings", "Can manage Heroku Connect mappings and connections"),
+                ),
+                "managed": False,
+                "default_permissions": (),
             },
         ),
     ]
