@@ -75,6 +75,10 @@ class HerokuConnectAPIError(requests.RequestException):
     def __str__(self) -> str:
         return self.message
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Picklable (e.g. Celery results) without the response object.
+        return (type(self), (self.message,), {"status_code": self.status_code})
+
 
 class APIHTTPError(HerokuConnectAPIError, requests.HTTPError):
     """The API answered 4xx or 5xx; the message quotes the body's ``message`` if any."""

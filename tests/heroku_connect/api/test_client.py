@@ -274,3 +274,15 @@ def test_repr__never_shows_the_token_or_credentials():
     """The client's repr shows the endpoint without user info and never the token."""
     client = HerokuConnectClient("https://user:pw@connect.example/api/v3", "tok-xyz")
     assert repr(client) == "<HerokuConnectClient endpoint='https://connect.example/api/v3'>"
+
+
+def test_api_error__pickles_with_its_status(fake_api, client):
+    """Errors survive pickling (task results) with message and status, without the response."""
+    import pickle
+
+    fake_api.add("GET", "/connections/c-1", status=404, body={"message": "gone"})
+    with pytest.raises(APIHTTPError) as caught:
+        client.get_connection("c-1")
+    copy = pickle.loads(pickle.dumps(caught.value))
+    assert type(copy) is APIHTTPError
+    assert (str(copy), copy.status_code) == (str(caught.value), 404)
