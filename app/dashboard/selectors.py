@@ -7,6 +7,7 @@ that would need a scan of the million-row archive is read from our own summary t
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass, field
 
 from django.db import connections, router
@@ -140,6 +141,14 @@ class ErrorGroups:
     stats_refreshed_at: datetime.datetime | None
     tables: list[str]
     codes: list[str]
+
+
+_TABLE = re.compile(r"\A[A-Za-z0-9_]{1,128}\Z")
+_CODE = re.compile(r"\A[A-Z_]{1,64}\Z")
+
+
+def valid_group_filters(*, table: str, code: str) -> bool:
+    return not (table and not _TABLE.match(table)) and not (code and not _CODE.match(code))
 
 
 def error_groups(*, table: str = "", code: str = "") -> ErrorGroups:

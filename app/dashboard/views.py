@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -15,9 +14,6 @@ from app.dashboard import charts, filters, selectors, stats
 from app.dashboard.access import VIEW_DASHBOARD, require_perm
 from app.dashboard.pagination import InvalidCursor, keyset_page
 from heroku_connect.models import TriggerLog, TriggerLogArchive
-
-_TABLE = re.compile(r"\A[A-Za-z0-9_]{1,128}\Z")
-_CODE = re.compile(r"\A[A-Z_]{1,64}\Z")
 
 
 def _bad_request(request: HttpRequest, message: str) -> HttpResponse:
@@ -43,7 +39,7 @@ def groups(request: HttpRequest) -> HttpResponse:
     """Failures grouped by cause (table, status code, normalised message)."""
     table = request.GET.get("table", "").strip()
     code = request.GET.get("code", "").strip()
-    if (table and not _TABLE.match(table)) or (code and not _CODE.match(code)):
+    if not selectors.valid_group_filters(table=table, code=code):
         return _bad_request(request, "Invalid table or code filter.")
     return render(
         request,

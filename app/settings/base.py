@@ -138,3 +138,5 @@ LOGGING = {
 
 # The dashboard's own tunables.
 DASHBOARD_PAGE_SIZE = get_int(ENV, "DASHBOARD_PAGE_SIZE", 50)
+# Bearer token for /api/*.json (scripts, monitors); empty disables token access.
+DASHBOARD_API_TOKEN = ENV.get("DASHBOARD_API_TOKEN", "")
