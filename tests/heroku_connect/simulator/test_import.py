@@ -378,3 +378,18 @@ def test_start__creates_connect_metadata_in_a_missing_schema(transactional_db):
         rows = _fetch("SELECT count(*) FROM simapi_fresh.contact")[0][0]
         assert rows == len(sim.org.records("Contact"))
     assert _fetch("SELECT to_regnamespace('simapi_fresh')") == [(None,)]
+
+
+@pytest.mark.simulator(import_seconds=0.3)
+def test_import_mappings_command__wait_end_to_end(simulator):
+    """manage.py import_mappings --wait finds the connection, uploads, waits until IDLE."""
+    out = io.StringIO()
+    call_command(
+        "import_mappings", "--app", simulator.app_name, "--wait", "--wait-interval", "0",
+        stdout=out,
+    )  # fmt: skip
+    assert "Done!" in out.getvalue()
+    assert simulator.state.connection_state == "IDLE"
+    states = {m.object_name: m.state for m in simulator.state.mappings()}
+    assert set(states) == {"User", "RecordType", "Account", "Contact", "Project__c"}
+    assert set(states.values()) == {"DATA_SYNCED"}
