@@ -15,9 +15,9 @@ from app.connections.models import Connection, ImportJob, RefreshRun
 pytestmark = pytest.mark.simulator(import_seconds=0.5)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def celery_worker():
-    """A real Celery worker thread of the project's app."""
+    """A real Celery worker thread of the project's app (shared: stopping one takes seconds)."""
     with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
         yield
 

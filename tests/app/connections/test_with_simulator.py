@@ -155,7 +155,7 @@ def test_import__end_to_end_then_no_diff(simulator, django_user_model):
 
 def test_import__timeout_fails_with_reason(simulator, settings):
     """An import still in IMPORT_CONFIGURATION after the overall timeout fails, audited."""
-    simulator.importer.import_seconds = 5
+    simulator.importer.import_seconds = 1.0
     settings.CONNECTIONS_IMPORT_TIMEOUT_SECONDS = 0.2
     settings.CONNECTIONS_IMPORT_POLL_FIRST = 0.05
     _refresh()
