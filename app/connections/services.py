@@ -470,6 +470,13 @@ def run_import(
     cid = job.connection.connection_id
     timeout = import_timeout()
     try:
+        # A previous run that died while uploading: if the upload went through, only wait.
+        if (
+            job.uploaded_at is None
+            and job.state == ImportJob.State.UPLOADING
+            and client.get_connection(cid).get("state") == "IMPORT_CONFIGURATION"
+        ):
+            run.save(state=ImportJob.State.WAITING, uploaded_at=timezone.now())
         if job.uploaded_at is None:
             run.save(state=ImportJob.State.UPLOADING)
             client.import_mapping(cid, job.document)

@@ -220,6 +220,25 @@ def test_recovery__abandoned_job_is_resumed_without_re_upload(simulator, setting
     assert not any("actions/import" in c for c in session.calls)
 
 
+def test_recovery__died_while_uploading_does_not_upload_twice(simulator):
+    """A run that died after the upload but before recording it resumes by waiting only."""
+    import datetime
+
+    from django.utils import timezone
+
+    _refresh()
+    job = services.request_import(conn=Connection.objects.get(), document=get_mapping(), user=None)
+    simulator.import_mapping(get_mapping())  # the upload went through, then the worker died
+    ImportJob.objects.filter(pk=job.pk).update(
+        state=ImportJob.State.UPLOADING,
+        heartbeat_at=timezone.now() - datetime.timedelta(minutes=5),
+    )
+    session = CountingSession()
+    done = services.run_import(job.pk, client=HerokuConnectClient(session=session))
+    assert done.state == ImportJob.State.DONE, done.reason
+    assert not any("actions/import" in c for c in session.calls)
+
+
 def test_recovery__job_past_the_timeout_fails_without_worker(simulator, settings):
     """Recovery fails a job that can no longer finish in time (never left active)."""
     import datetime
