@@ -559,6 +559,24 @@ class RequestHandler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:  # noqa: N802
         self._dispatch("HEAD")
 
+    def do_OPTIONS(self) -> None:  # noqa: N802
+        self._dispatch("OPTIONS")
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Protocol errors found by ``http.server`` (bad request line, 414, 501) as JSON too."""
+        short = self.responses.get(code, ("Error",))[0]
+        body = json.dumps({"message": message or short}).encode()
+        try:
+            self.send_response(code, short)
+            self.send_header("Connection", "close")
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
     def _dispatch(self, method: str) -> None:
         try:
             response = self._handle(method)
@@ -725,7 +743,6 @@ def list_connections(server: ApiServer, request: Request) -> Response:
     if _owns_app(server, app):
         item = server.discovery_item(connection)
         if request.flag("deep"):
-            item = {**server.connection_json(connection, deep=True), **item}
             item["mappings"] = server.connection_json(connection, deep=True)["mappings"]
         results.append(item)
     return Response(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 
 import pytest
@@ -138,6 +139,26 @@ def test_garbage_on_the_socket_does_not_crash_the_server(simulator):
             with contextlib.suppress(OSError):
                 sock.recv(4096)
     assert session(simulator).get(connection_url(simulator), timeout=5).status_code == 200
+
+
+def test_protocol_errors_are_json_too(simulator):
+    """A verb http.server does not know (501) still gets a JSON {message} body."""
+    host, port = simulator.base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(b"BREW /api/v3/connections HTTP/1.0\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(4096):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.split()[1] == b"501"
+    assert b"Content-Type: application/json" in head
+    assert "BREW" in json.loads(body)["message"]
+
+
+def test_options_is_405(simulator):
+    """OPTIONS on an API path is a wrong method (405), not a server error."""
+    response = requests.options(connection_url(simulator), timeout=5)
+    assert response.status_code == 405
 
 
 def test_error_bodies_are_json_objects_with_message(simulator):
