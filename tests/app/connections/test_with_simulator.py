@@ -328,3 +328,21 @@ def test_actions__pause_resume_and_reload_reach_the_api(simulator, boss_client):
     response = client.post(reverse("connections:action", args=[cid, "restart"]), follow=True)
     assert b"Restart (recover) connection failed" in response.content
     assert AuditEntry.objects.order_by("id").last().outcome == "error"
+
+
+def test_seed_mapping_drift__deploys_a_drifted_mapping_locally(simulator):
+    """The demo command leaves the simulator with a mapping that differs from the code."""
+    call_command("seed_mapping_drift", stdout=io.StringIO())
+    out = io.StringIO()
+    with pytest.raises(SystemExit):
+        call_command("mapping_diff", stdout=out, stderr=io.StringIO())
+    text = out.getvalue()
+    assert "1 added, 0 removed, 1 changed" in text
+    assert "polling interval (s): 300 -> 600" in text
+
+
+def test_seed_mapping_drift__refuses_remote_endpoints(settings):
+    """Never against a real Heroku Connect."""
+    settings.HEROKU_CONNECT_API_ENDPOINT = "https://connect-eu.heroku.com/api/v3"
+    with pytest.raises(CommandError, match="local simulator only"):
+        call_command("seed_mapping_drift")
