@@ -392,10 +392,15 @@ class SimulatorState:
                 self._import_done.set()
 
     def pause(self) -> None:
-        """Pausing is allowed only from IDLE (heroku-connect.md §2.1)."""
+        """Pausing is allowed only from IDLE (heroku-connect.md §2.1).
+
+        ``POLLING_DB_CHANGES`` counts as IDLE here: it is the simulator's short write pass,
+        which finishes its batch before the engine sees PAUSED (Connect "finishes pending
+        operations before it enters PAUSED").
+        """
         with self.lock:
             current = self.connection.state
-            if current != ConnectionState.IDLE:
+            if current not in (ConnectionState.IDLE, ConnectionState.POLLING_DB_CHANGES):
                 raise StateError(
                     f"The connection can only be paused when it is IDLE; it is {current}."
                 )

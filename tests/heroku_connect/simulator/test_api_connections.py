@@ -258,3 +258,15 @@ def test_api_url_accepts_trailing_slash(simulator):
         timeout=5,
     )
     assert response.status_code == 200
+
+
+def test_pause__during_a_write_pass_is_allowed_and_sticks(simulator):
+    """Pausing while the engine shows POLLING_DB_CHANGES works; the pass does not undo it."""
+    with simulator.state.polling_db() as syncing:
+        assert syncing
+        assert simulator.state.connection_state == "POLLING_DB_CHANGES"
+        response = session(simulator).post(connection_url(simulator, "/actions/pause"), timeout=5)
+        assert response.status_code == 202
+    assert simulator.state.connection_state == "PAUSED"
+    with simulator.state.polling_db() as syncing:
+        assert not syncing
