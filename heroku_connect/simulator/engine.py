@@ -50,6 +50,11 @@ write loop wrote, is applied to the mapped table as Heroku Connect (``_hc_lastop
 ``SYNCED``): by sfid, soft deletes set ``isdeleted`` (rows of objects without ``IsDeleted``
 are deleted), purged records are deleted.
 
+**Application activity** (:meth:`SyncEngine.activity_cycle`, demos only): with
+``activity_interval`` set, :class:`~heroku_connect.simulator.activity.ApplicationActivity`
+writes to the mapped tables like an application, ``failure_rate`` of them with data Salesforce
+rejects, so the write loop has a realistic mix of successes and failures to process.
+
 Nothing runs while the connection is paused, importing or in an error state (writes are still
 captured by the triggers); mappings being created, altered or reloaded are skipped.
 """
@@ -73,6 +78,7 @@ from psycopg.rows import dict_row
 
 from heroku_connect.schema import CONNECT_SESSION_SQL, TRIGGER_LOG_ARCHIVE_TABLE, TRIGGER_LOG_TABLE
 from heroku_connect.simulator import errors
+from heroku_connect.simulator.activity import ApplicationActivity
 from heroku_connect.simulator.errors import SalesforceError
 from heroku_connect.simulator.org import Org
 from heroku_connect.simulator.state import Mapping, MappingState, SimulatorState, column_name
@@ -143,6 +149,8 @@ class SyncEngine:
         batch_size: int = 200,
         max_read_changes: int = 3,
         lock_timeout: float = 5.0,
+        activity_interval: float | None = None,
+        failure_rate: float = 0.1,
     ) -> None:
         if not 0.0 <= transient_failure_rate <= 1.0:
             raise ValueError("transient_failure_rate must be between 0 and 1")
@@ -164,12 +172,23 @@ class SyncEngine:
         self.token = secrets.randbelow(2**31 - 2) + 1
         self._lease: psycopg.Connection | None = None
         self._connections: dict[str, psycopg.Connection] = {}
-        self._locks = {name: threading.Lock() for name in ("write", "read", "archive")}
+        self._locks = {name: threading.Lock() for name in ("write", "read", "archive", "activity")}
         self._cursors: dict[str, int] = {}
         self._start_sequence = org.sequence
         self._last_poll: dict[str, float] = {}
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        #: The demo's application writes (:mod:`~heroku_connect.simulator.activity`); its loop
+        #: runs only when ``activity_interval`` is set.
+        self.activity = ApplicationActivity(
+            database_url,
+            schema=schema,
+            org=org,
+            state=state,
+            failure_rate=failure_rate,
+            rng_seed=rng_seed,
+        )
+        self.activity_interval = activity_interval
         self._log = sql.SQL("{}.{}").format(
             sql.Identifier(schema), sql.Identifier(TRIGGER_LOG_TABLE)
         )
@@ -189,11 +208,14 @@ class SyncEngine:
         self._stop.clear()
         read_tick = min(1.0, self.read_interval) if self.read_interval else 1.0
         archive_tick = min(60.0, max(0.5, min(self.archive_after, self.failed_archive_after) / 2))
-        for name, cycle, interval in (
+        loops: list[tuple[str, Callable[[], Any], float]] = [
             ("write", self.write_cycle, self.write_interval),
             ("read", lambda: self.read_cycle(force=False), read_tick),
             ("archive", self.archive_cycle, archive_tick),
-        ):
+        ]
+        if self.activity_interval is not None:
+            loops.append(("activity", self.activity_cycle, self.activity_interval))
+        for name, cycle, interval in loops:
             thread = threading.Thread(
                 target=self._loop, args=(name, cycle, interval), name=f"hc-sim-{name}", daemon=True
             )
@@ -212,9 +234,15 @@ class SyncEngine:
         """Close every database connection; the claim lease ends with it."""
         for name in list(self._connections):
             self._drop_connection(name)
+        self.activity.close()
         if self._lease is not None:
             self._lease.close()
             self._lease = None
+
+    def activity_cycle(self) -> dict[str, int]:
+        """One round of the demo's application writes (captured by the triggers)."""
+        with self._locks["activity"]:
+            return self.activity.cycle()
 
     def _loop(self, name: str, cycle: Callable[[], Any], interval: float) -> None:
         while not self._stop.is_set():
@@ -223,6 +251,8 @@ class SyncEngine:
             except Exception:
                 logger.exception("simulator %s cycle failed; retrying in %.1f s", name, interval)
                 self._drop_connection(name)
+                if name == "activity":
+                    self.activity.close()
             self._stop.wait(interval)
 
     # --- connections ----------------------------------------------------------------------

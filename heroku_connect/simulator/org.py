@@ -166,6 +166,8 @@ class ValidationRule:
     message: str
     fails: Callable[[dict[str, Any]], bool] = field(repr=False)
     error_field: str | None = None
+    #: Values that break the rule (for the demo's application activity and tests).
+    violation: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def as_json(self) -> dict[str, Any]:
         return {"name": self.name, "errorMessage": self.message, "errorField": self.error_field}
@@ -361,6 +363,7 @@ def _describes() -> list[ObjectDescribe]:
                 "Annual Revenue cannot be negative.",
                 lambda r: r.get("AnnualRevenue") is not None and r["AnnualRevenue"] < 0,
                 "AnnualRevenue",
+                {"AnnualRevenue": -25000.0},
             )
         ],
         key_prefix="001",
@@ -398,6 +401,7 @@ def _describes() -> list[ObjectDescribe]:
                 "Birthdate cannot be in the future.",
                 lambda r: r.get("Birthdate") is not None and r["Birthdate"] > _today(),
                 "Birthdate",
+                {"Birthdate": datetime.date(2099, 1, 1)},
             )
         ],
         key_prefix="003",
@@ -430,6 +434,7 @@ def _describes() -> list[ObjectDescribe]:
                 "Closed Won opportunities need a positive amount.",
                 lambda r: r.get("StageName") == "Closed Won" and not (r.get("Amount") or 0) > 0,
                 "Amount",
+                {"StageName": "Closed Won", "Amount": 0.0},
             )
         ],
         key_prefix="006",
@@ -462,6 +467,7 @@ def _describes() -> list[ObjectDescribe]:
                 "Escalated cases must have High priority.",
                 lambda r: r.get("Status") == "Escalated" and r.get("Priority") != "High",
                 "Priority",
+                {"Status": "Escalated", "Priority": "Low"},
             )
         ],
         key_prefix="500",
@@ -490,6 +496,7 @@ def _describes() -> list[ObjectDescribe]:
                 "Active projects need a start date.",
                 lambda r: r.get("Status__c") == "Active" and r.get("Start_Date__c") is None,
                 "Start_Date__c",
+                {"Status__c": "Active", "Start_Date__c": None},
             )
         ],
         key_prefix="a01",
@@ -519,6 +526,7 @@ def _describes() -> list[ObjectDescribe]:
                 "A paid invoice must have the status Paid.",
                 lambda r: bool(r.get("Paid__c")) and r.get("Status__c") not in (None, "Paid"),
                 "Status__c",
+                {"Paid__c": True, "Status__c": "Sent"},
             )
         ],
         key_prefix="a02",
@@ -874,6 +882,17 @@ class Org:
                     )
                     changes.append(Change("delete", describe.name, record["Id"], dict(record)))
         return changes
+
+    def fake_values(self, object_name: str, rng: Random) -> dict[str, Any]:
+        """Plausible values for a new record (lookups point at existing records)."""
+        name = self.describe(object_name).name
+        with self._lock:
+            return self._fake_values(name, rng)
+
+    def missing_id(self, object_name: str) -> str:
+        """A well-formed id of ``object_name`` that no record has (an invalid reference)."""
+        describe = self.describe(object_name)
+        return salesforce_id(f"{describe.key_prefix}5g00000ZZZZZ")
 
     def purge(self, object_name: str, sfid: str) -> None:
         """Empty a record out of the recycle bin (a hard delete)."""
