@@ -13,7 +13,12 @@ import sys
 from bench.harness import Options, django_environment, print_table
 
 #: Benchmark modules, each with ``run(options) -> list[Result]``. Add new ones here.
-BENCHMARKS = ("bench.admin_retry", "bench.group_actions", "bench.import_end_to_end")
+BENCHMARKS = (
+    "bench.admin_retry",
+    "bench.group_actions",
+    "bench.import_end_to_end",
+    "bench.dashboard_reads",
+)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -73,3 +73,31 @@ def test_login_page__renders_and_logs_in(client, viewer):
     response = client.post(reverse("login"), {"username": "viewer", "password": "pw-viewer"})
     assert response.status_code == 302
     assert response["Location"] == reverse("dashboard:overview")
+
+
+def test_refresh__anonymous_redirected_and_no_permission_403(client, nobody):
+    """The statistics refresh (POST) needs login and the view permission."""
+    url = reverse("dashboard:refresh_stats")
+    response = client.post(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+    client.force_login(nobody)
+    assert client.post(url).status_code == 403
+
+
+def test_refresh__csrf_required(viewer):
+    """Without the CSRF token the refresh is refused."""
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(viewer)
+    assert client.post(reverse("dashboard:refresh_stats")).status_code == 403
+
+
+def test_navigation__links_for_the_operator(client, operator):
+    """The shell links every section that exists; no admin link for non-staff users."""
+    client.force_login(operator)
+    body = client.get(reverse("dashboard:overview")).content.decode()
+    for name in ("dashboard:overview", "dashboard:groups", "dashboard:failures"):
+        assert f'href="{reverse(name)}"' in body
+    assert reverse("admin:index") not in body
