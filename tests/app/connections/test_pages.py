@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 
 import pytest
 from django.db import connection as db_connection
@@ -60,8 +61,12 @@ def test_actions__need_manage_mappings(viewer_client, url):
 def test_status__shows_state_health_counts_and_freshness(viewer_client):
     """Connection state and health class, mapping states and counts, 'updated … ago'."""
     stored_connection("PAUSED", n_mappings=2)
-    RefreshRun.objects.create(ok=True, api_calls=4)
+    run = RefreshRun.objects.create(ok=True, api_calls=4)
+    RefreshRun.objects.filter(pk=run.pk).update(
+        started_at=timezone.now() - datetime.timedelta(seconds=40)
+    )
     html = viewer_client.get(reverse("connections:status")).content.decode()
+    assert re.search(r"Updated <time[^>]*>4[01] s ago</time>", html)
     assert "PAUSED" in html
     assert "Warning" in html
     assert "Object0__c" in html
