@@ -94,6 +94,59 @@ def status_page() -> StatusPage:
     return StatusPage(freshness=freshness(), connections=list(_connections()))
 
 
+def _iso(value: datetime.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def status_as_dict(page: StatusPage) -> dict[str, Any]:
+    """The status page's read model as JSON-ready data (for monitors and scripts)."""
+    f = page.freshness
+    return {
+        "updated_at": _iso(f.last_success_at),
+        "stale": f.is_stale,
+        "last_refresh": (
+            {
+                "at": _iso(f.last_run.started_at),
+                "ok": f.last_run.ok,
+                "error_kind": f.last_run.error_kind,
+                "error": f.last_run.error_message,
+            }
+            if f.last_run is not None
+            else None
+        ),
+        "connections": [
+            {
+                "id": c.connection_id,
+                "name": c.name,
+                "state": c.state,
+                "health": c.health_class,
+                "fetched_at": _iso(c.fetched_at),
+                "active_import": c.active_imports[0].pk if c.active_imports else None,
+                "notifications": [
+                    {"id": n.notification_id, "event_type": n.event_type, "message": n.message}
+                    for n in c.open_notifications
+                ],
+                "mappings": [
+                    {
+                        "object_name": m.object_name,
+                        "state": m.state,
+                        "health": m.health_class,
+                        "counts": {
+                            "db": m.count_db,
+                            "sf": m.count_sf,
+                            "pending": m.count_pending,
+                            "errors": m.count_errors,
+                        },
+                        "times": m.times,
+                    }
+                    for m in c.current_mappings
+                ],
+            }
+            for c in page.connections
+        ],
+    }
+
+
 @dataclass
 class Transition:
     """The state ``state`` was first seen at ``at`` (after ``previous``)."""

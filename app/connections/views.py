@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -46,6 +46,13 @@ def _api_failure(request: HttpRequest, exc: Exception, what: str) -> None:
 def status(request: HttpRequest) -> HttpResponse:
     """Every connection with its health, mappings, counts and open notifications."""
     return TemplateResponse(request, "connections/status.html", {"page": selectors.status_page()})
+
+
+@require_GET
+@require_perm(VIEW_DASHBOARD)
+def status_json(request: HttpRequest) -> JsonResponse:
+    """The status page's data as JSON (same read model)."""
+    return JsonResponse(selectors.status_as_dict(selectors.status_page()))
 
 
 @require_GET

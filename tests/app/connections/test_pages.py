@@ -32,6 +32,7 @@ def _count_queries(client, url: str) -> int:
     "url",
     [
         "/connections/",
+        "/connections/status.json",
         "/connections/diff/",
         "/connections/diff/mapping.json",
         f"/connections/{CID}/",
@@ -92,6 +93,22 @@ def test_status__failed_refresh_shows_banner_and_stale(viewer_client):
     assert 'data-testid="api-failure"' in html
     assert "refused the token" in html
     assert "stale" in html
+
+
+def test_status_json__same_read_model(viewer_client):
+    """The JSON endpoint carries state, health, counts and freshness, in constant queries."""
+    stored_connection("IDLE", n_mappings=2)
+    RefreshRun.objects.create(ok=True)
+    url = reverse("connections:status_json")
+    data = viewer_client.get(url).json()
+    (conn,) = data["connections"]
+    assert (conn["state"], conn["health"]) == ("IDLE", "healthy")
+    assert [m["object_name"] for m in conn["mappings"]] == ["Object0__c", "Object1__c"]
+    assert conn["mappings"][0]["counts"] == {"db": 10, "sf": 10, "pending": 0, "errors": 0}
+    assert data["stale"] is False
+    queries = _count_queries(viewer_client, url)
+    stored_connection("IDLE", n_mappings=25, connection_id="another")
+    assert _count_queries(viewer_client, url) == queries
 
 
 def test_status__never_refreshed_is_stale(viewer_client):
