@@ -172,3 +172,17 @@ def test_selection__usable_by_the_state_transitions():
     selection = filters.selection_from_params({"group": key, "source": "live"})
     assert trigger_log.ignore_failed(selection.live) == 1
     assert TriggerLog.objects.get(pk=row.pk).state == "IGNORED"
+
+
+def test_selection_form__posts_to_the_confirmation(client, operator):
+    """The list's checkboxes reach the retry confirmation; nothing checked is a 400."""
+    row = make_log(sf_message=LOCK)
+    client.force_login(operator)
+    page = client.get(reverse("dashboard:failures")).content.decode()
+    assert f'value="live:{row.id}"' in page
+    assert reverse("dashboard:retry_confirm") in page
+    url = reverse("dashboard:retry_confirm")
+    confirm = client.post(url, {"scope": "ids", "ids": [f"live:{row.id}"], "next": "/failures/"})
+    assert confirm.status_code == 200
+    assert client.post(url, {"scope": "ids", "next": "/failures/"}).status_code == 400
+    assert TriggerLog.objects.get(pk=row.pk).state == "FAILED"
