@@ -193,7 +193,7 @@ class Simulator:
             raise SimulatorError(f"cannot listen on {self.host}:{port}: {exc.strerror}") from None
         self._thread = threading.Thread(
             target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.1},
+            kwargs={"poll_interval": 0.02},
             daemon=True,
             name="hc-sim-http",
         )

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
-from psycopg import sql
 
 from heroku_connect import schema as ddl
 
@@ -48,7 +47,45 @@ class TableSnapshot:
     columns: set[str]
     indexes: set[str]
     trigger_access: str | None
-    max_id: int | None
+    max_id: int | None = None
+
+
+def _schema_shape(conn: psycopg.Connection, schema: str) -> dict[str, TableSnapshot]:
+    """Every table of ``schema`` with its columns, indexes and capture-trigger access.
+
+    Three catalogue queries, whatever the number of tables (the fixture runs per test).
+    """
+    tables: dict[str, TableSnapshot] = {}
+    for table, column in conn.execute(
+        """
+        SELECT c.relname, a.attname FROM pg_class c
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+        WHERE n.nspname = %s AND c.relkind IN ('r', 'p')
+        """,
+        [schema],
+    ).fetchall():
+        tables.setdefault(table, TableSnapshot(set(), set(), None)).columns.add(column)
+    for table, index in conn.execute(
+        "SELECT tablename, indexname FROM pg_indexes WHERE schemaname = %s", [schema]
+    ).fetchall():
+        if table in tables:
+            tables[table].indexes.add(index)
+    for table, source in conn.execute(
+        """
+        SELECT c.relname, p.prosrc FROM pg_trigger t
+        JOIN pg_class c ON c.oid = t.tgrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        JOIN pg_proc p ON p.oid = t.tgfoid
+        WHERE n.nspname = %s AND t.tgname = 'hc_' || c.relname || '_logtrigger'
+        """,
+        [schema],
+    ).fetchall():
+        if table in tables:
+            tables[table].trigger_access = (
+                ddl.READ_ONLY if ":= 'READONLY'" in source else ddl.READ_WRITE
+            )
+    return tables
 
 
 @dataclass
@@ -62,56 +99,25 @@ class DatabaseSnapshot:
 
     @classmethod
     def take(cls, dsn: str, schema: str) -> DatabaseSnapshot:
-        from heroku_connect.simulator.importer import _trigger_access
-
         snapshot = cls(schema)
         with psycopg.connect(dsn, autocommit=True) as conn:
             snapshot.schema_existed = (
-                conn.execute(
-                    "SELECT 1 FROM information_schema.schemata WHERE schema_name = %s", [schema]
-                ).fetchone()
+                conn.execute("SELECT to_regnamespace(%s)", [ddl.quote_ident(schema)]).fetchone()[0]
                 is not None
             )
             if not snapshot.schema_existed:
                 return snapshot
-            tables = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT table_name FROM information_schema.tables "
-                    "WHERE table_schema = %s AND table_type = 'BASE TABLE'",
-                    [schema],
-                ).fetchall()
-            ]
-            for table in tables:
-                columns = {
-                    r[0]
-                    for r in conn.execute(
-                        "SELECT column_name FROM information_schema.columns "
-                        "WHERE table_schema = %s AND table_name = %s",
-                        [schema, table],
-                    ).fetchall()
-                }
-                indexes = {
-                    r[0]
-                    for r in conn.execute(
-                        "SELECT indexname FROM pg_indexes WHERE schemaname = %s AND tablename = %s",
-                        [schema, table],
-                    ).fetchall()
-                }
-                max_id = None
-                if "id" in columns:
-                    max_id = conn.execute(
-                        sql.SQL("SELECT max(id) FROM {}").format(
-                            sql.SQL(ddl.qualified(schema, table))
-                        )
-                    ).fetchone()[0]
-                snapshot.tables[table] = TableSnapshot(
-                    columns, indexes, _trigger_access(conn, schema, table), max_id
+            snapshot.tables = _schema_shape(conn, schema)
+            with_id = sorted(t for t, shape in snapshot.tables.items() if "id" in shape.columns)
+            if with_id:
+                query = " UNION ALL ".join(
+                    f"SELECT %s, max(id) FROM {ddl.qualified(schema, t)}" for t in with_id
                 )
-            log = snapshot.tables.get(ddl.TRIGGER_LOG_TABLE)
-            archive = snapshot.tables.get(ddl.TRIGGER_LOG_ARCHIVE_TABLE)
+                for table, max_id in conn.execute(query, with_id).fetchall():
+                    snapshot.tables[table].max_id = max_id
             snapshot.log_max_id = max(
-                (log.max_id or 0) if log else 0, (archive.max_id or 0) if archive else 0
+                (snapshot.tables[t].max_id or 0) if t in snapshot.tables else 0
+                for t in (ddl.TRIGGER_LOG_TABLE, ddl.TRIGGER_LOG_ARCHIVE_TABLE)
             )
         return snapshot
 
@@ -124,64 +130,37 @@ class DatabaseSnapshot:
                 if not self.schema_existed:
                     conn.execute(f"DROP SCHEMA IF EXISTS {q(self.schema)} CASCADE")
                     return
-                current = [
-                    r[0]
-                    for r in conn.execute(
-                        "SELECT table_name FROM information_schema.tables "
-                        "WHERE table_schema = %s AND table_type = 'BASE TABLE'",
-                        [self.schema],
-                    ).fetchall()
-                ]
-                for table in current:
-                    target = ddl.qualified(self.schema, table)
+                for table, now in _schema_shape(conn, self.schema).items():
                     before = self.tables.get(table)
                     if before is None:
-                        conn.execute(f"DROP TABLE {target} CASCADE")
+                        conn.execute(f"DROP TABLE {ddl.qualified(self.schema, table)} CASCADE")
                         for kind in ("logger", "status"):
                             conn.execute(
                                 f"DROP FUNCTION IF EXISTS {q(self.schema)}."
                                 f"{q(f'hc_{table}_{kind}')}() CASCADE"
                             )
                         continue
-                    self._restore_table(conn, table, before)
+                    self._restore_table(conn, table, before, now)
 
-    def _restore_table(self, conn: psycopg.Connection, table: str, before: TableSnapshot) -> None:
-        from heroku_connect.simulator.importer import _trigger_access
-
+    def _restore_table(
+        self, conn: psycopg.Connection, table: str, before: TableSnapshot, now: TableSnapshot
+    ) -> None:
         q = ddl.quote_ident
         target = ddl.qualified(self.schema, table)
         if table in (ddl.TRIGGER_LOG_TABLE, ddl.TRIGGER_LOG_ARCHIVE_TABLE):
             conn.execute(f"DELETE FROM {target} WHERE id > %s", [self.log_max_id])
             return
-        if before.max_id is not None or "id" in before.columns:
+        if "id" in before.columns:
             conn.execute(f"DELETE FROM {target} WHERE id > %s", [before.max_id or 0])
-        for index in self._current_indexes(conn, table) - before.indexes:
+        for index in now.indexes - before.indexes:
             conn.execute(f"DROP INDEX IF EXISTS {q(self.schema)}.{q(index)}")
-        current_columns = {
-            r[0]
-            for r in conn.execute(
-                "SELECT column_name FROM information_schema.columns "
-                "WHERE table_schema = %s AND table_name = %s",
-                [self.schema, table],
-            ).fetchall()
-        }
-        for column in current_columns - before.columns:
+        for column in now.columns - before.columns:
             conn.execute(f"ALTER TABLE {target} DROP COLUMN {q(column)}")
-        access = _trigger_access(conn, self.schema, table)
-        if access != before.trigger_access and before.trigger_access is not None:
-            ddl.execute_all(conn, ddl.table_trigger_sql(self.schema, table, before.trigger_access))
-        elif before.trigger_access is None and access is not None:
+        if before.trigger_access is None and now.trigger_access is not None:
             for name in (f"hc_{table}_logtrigger", f"hc_{table}_status_trigger"):
                 conn.execute(f"DROP TRIGGER IF EXISTS {q(name)} ON {target}")
-
-    def _current_indexes(self, conn: psycopg.Connection, table: str) -> set[str]:
-        return {
-            r[0]
-            for r in conn.execute(
-                "SELECT indexname FROM pg_indexes WHERE schemaname = %s AND tablename = %s",
-                [self.schema, table],
-            ).fetchall()
-        }
+        elif before.trigger_access is not None and now.trigger_access != before.trigger_access:
+            ddl.execute_all(conn, ddl.table_trigger_sql(self.schema, table, before.trigger_access))
 
 
 @contextmanager
