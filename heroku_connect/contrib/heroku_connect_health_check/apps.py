@@ -13,7 +13,6 @@ class HealthCheckConfig(AppConfig):
     """
 
     name = "heroku_connect.contrib.heroku_connect_health_check"
-    default_auto_field = "django.db.models.AutoField"
 
     def ready(self) -> None:
         try:
