@@ -15,10 +15,11 @@ from __future__ import annotations
 import enum
 import hashlib
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
-from heroku_connect.api import HerokuConnectAPIError, HerokuConnectClient
+from heroku_connect.api import APIUnavailableError, HerokuConnectAPIError, HerokuConnectClient
 from heroku_connect.conf import settings
 from heroku_connect.states import (
     ERROR_MAPPING_STATES,
@@ -37,7 +38,7 @@ __all__ = (
 
 logger = logging.getLogger(__name__)
 
-#: Seconds the health check waits for each API call.
+#: Seconds the health check waits for the API (all its calls together).
 DEFAULT_HEALTH_TIMEOUT = 10.0
 
 MISSING_CONFIGURATION = "Both App Name and Auth Token are required"
@@ -70,14 +71,30 @@ class HealthProblem:
     message: str
 
 
-def fetch_connection_states(client: HerokuConnectClient, app_name: str) -> list[dict[str, Any]]:
+def fetch_connection_states(
+    client: HerokuConnectClient, app_name: str, *, budget: float | None = None
+) -> list[dict[str, Any]]:
     """``[{"name", "state", "mappings": [{"object_name", "state"}]}]`` of the app's connections.
 
-    One GET for the list and one deep GET per connection; API errors propagate.
+    One GET for the list and one deep GET per connection; API errors propagate. With
+    ``budget`` (seconds) all the calls together take at most that long: each call's timeout is
+    what is left of it.
     """
+    deadline = None if budget is None else time.monotonic() + budget
+
+    def within_budget() -> HerokuConnectClient:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise APIUnavailableError(
+                    f"Heroku Connect API did not answer within {budget:g} s in total."
+                )
+            client.timeout = left
+        return client
+
     snapshot = []
-    for connection in client.list_connections(app_name):
-        detail = client.get_connection(connection["id"], deep=True)
+    for connection in within_budget().list_connections(app_name):
+        detail = within_budget().get_connection(connection["id"], deep=True)
         snapshot.append(
             {
                 "name": str(connection.get("name") or detail.get("name") or connection["id"]),
@@ -181,7 +198,7 @@ def connect_health(
         snapshot = _cache_get(key) if cache_seconds > 0 else None
         if snapshot is None:
             try:
-                snapshot = fetch_connection_states(client, app_name)
+                snapshot = fetch_connection_states(client, app_name, budget=timeout)
             except (HerokuConnectAPIError, KeyError, TypeError, AttributeError) as error:
                 # The detail (never the token) goes to the log, not to the public page.
                 logger.warning("Heroku Connect health: %s", error)

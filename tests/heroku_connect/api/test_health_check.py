@@ -135,6 +135,17 @@ def test_health_check__http_timeout_is_bounded(fake_api):
     assert isinstance(_run(check), ServiceReturnedUnexpectedResult)
 
 
+def test_health_check__timeout_bounds_all_calls_together(fake_api):
+    """Several slow calls, each under the timeout, still fail once their sum exceeds it."""
+    connections = [{"id": f"c-{i}", "name": f"c{i}"} for i in range(3)]
+    fake_api.add("GET", "/connections", body={"results": connections})
+    for i in range(3):
+        fake_api.add("GET", f"/connections/c-{i}", Reply(200, {"state": "IDLE"}, delay=0.15))
+    check = HerokuConnectHealthCheck(timeout=datetime.timedelta(seconds=0.35))
+    assert isinstance(_run(check), ServiceReturnedUnexpectedResult)
+    assert len(fake_api.requests) <= 4
+
+
 def test_health_check__results_are_cached(fake_api, settings):
     """Within HEROKU_CONNECT_HEALTH_CACHE_SECONDS the API is asked once."""
     assert settings.HEROKU_CONNECT_HEALTH_CACHE_SECONDS == 60
