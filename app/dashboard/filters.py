@@ -57,16 +57,38 @@ class FailureFilterForm(forms.Form):
     )
     state = forms.ChoiceField(
         required=False,
-        choices=[*TriggerLogState.choices, (ANY_STATE, "any state")],
+        # FAILED first: an empty value means FAILED, and browsers show the first option.
+        choices=[
+            (TriggerLogState.FAILED.value, TriggerLogState.FAILED.label),
+            *(c for c in TriggerLogState.choices if c[0] != TriggerLogState.FAILED),
+            (ANY_STATE, "any state"),
+        ],
     )
-    group = forms.CharField(required=False, max_length=1200)
-    since = forms.DateTimeField(required=False)
-    until = forms.DateTimeField(required=False)
+    group = forms.CharField(
+        required=False,
+        max_length=1200,
+        label="Error group",
+        widget=forms.TextInput(attrs={"placeholder": "set by the error-group links"}),
+    )
+    since = forms.DateTimeField(
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    until = forms.DateTimeField(
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
     source = forms.ChoiceField(
         required=False,
         choices=[(BOTH, "live and archived"), (LIVE, "live"), (ARCHIVE, "archived")],
     )
-    q = forms.CharField(required=False, max_length=MAX_SEARCH_LENGTH, strip=True)
+    q = forms.CharField(
+        required=False,
+        max_length=MAX_SEARCH_LENGTH,
+        strip=True,
+        label="Search",
+        widget=forms.TextInput(attrs={"placeholder": "message, record id or Salesforce id"}),
+    )
 
     def clean_table(self) -> str:
         table = self.cleaned_data["table"].strip()
