@@ -253,3 +253,33 @@ def test_services__health_classification():
     assert services.mapping_health("SCHEMA_CHANGED") == "transient"
     assert services.mapping_health("BAD_CONFIG") == "unhealthy"
     assert services.mapping_health("SYNCED") == "unknown"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_import__concurrent_requests_create_one_active_job():
+    """Two simultaneous requests: the partial unique constraint lets exactly one through."""
+    import threading
+
+    from django.db import connections
+
+    conn = stored_connection()
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def attempt() -> None:
+        try:
+            barrier.wait()
+            services.request_import(conn=conn, document={"mappings": []}, user=None)
+            outcomes.append("queued")
+        except services.ImportAlreadyRunning:
+            outcomes.append("refused")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=attempt) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert sorted(outcomes) == ["queued", "refused"]
+    assert ImportJob.objects.filter(state=ImportJob.State.QUEUED).count() == 1
