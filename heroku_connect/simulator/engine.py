@@ -432,28 +432,28 @@ class SyncEngine:
         self, conn: psycopg.Connection, mapping: Mapping, unit: _Unit
     ) -> dict[str, int] | None:
         """Write one unit to the org and record the outcome; None when its rows are locked."""
+        sfid: str | None = None
         try:
-            with self.org.transaction(), conn.transaction():
-                locked = self._lock_unit(conn, unit)
-                if locked is None:
+            # Pipeline mode: the locks go out in one round trip, the updates and the commit in
+            # another; errors (locks, unique violations) still surface inside the blocks.
+            with self.org.transaction(), conn.pipeline(), conn.transaction():
+                current = self._lock_unit(conn, unit)
+                if current is None:
                     return {}
-                current = locked
                 try:
                     sfid, created = self._write_to_org(mapping, unit, current)
                 except SalesforceError as exc:
-                    self._record_failure(conn, unit, exc)
+                    self._record_failure(conn, unit, current, exc)
                     return {"FAILED": len(unit.log_ids)}
-                try:
-                    with conn.transaction():
-                        self._record_success(conn, unit, sfid, created)
-                except psycopg.errors.UniqueViolation:
-                    # Another row already holds this sfid: undo the org write, fail the rows.
-                    raise _WriteBackConflict(sfid) from None
-        except _WriteBackConflict as conflict:
+                # A UniqueViolation here (another row holds this sfid) rolls the transaction
+                # back and, leaving the org's transaction too, undoes the org write.
+                self._record_success(conn, unit, current, sfid, created)
+        except psycopg.errors.UniqueViolation:
             with conn.transaction():
-                if self._lock_unit(conn, unit) is None:
+                current = self._lock_unit(conn, unit)
+                if current is None:
                     return {}
-                self._record_failure(conn, unit, errors.duplicate_value("Id", conflict.sfid))
+                self._record_failure(conn, unit, current, errors.duplicate_value("Id", sfid or ""))
             return {"FAILED": len(unit.log_ids)}
         except psycopg.errors.LockNotAvailable:
             return None
@@ -467,23 +467,22 @@ class SyncEngine:
         Never waits (``NOWAIT``): the org's lock is held, and a row locked by an application
         transaction is simply written in a later pass (it stays PENDING with our token).
         """
-        found = conn.execute(
+        logs = conn.execute(
             sql.SQL(
                 "SELECT id FROM {} WHERE id = ANY(%s) AND state = 'PENDING' "
                 "AND processed_tx = %s ORDER BY id FOR UPDATE NOWAIT"
             ).format(self._log),
             [unit.log_ids, self.token],
-        ).fetchall()
-        if len(found) != len(unit.log_ids):
+        )
+        record = conn.cursor(row_factory=dict_row).execute(
+            sql.SQL("SELECT * FROM {} WHERE id = %s FOR NO KEY UPDATE NOWAIT").format(
+                self._table(unit.table)
+            ),
+            [unit.record_id],
+        )
+        if len(logs.fetchall()) != len(unit.log_ids):
             return None  # taken over meanwhile: leave them alone
-        with conn.cursor(row_factory=dict_row) as cursor:
-            cursor.execute(
-                sql.SQL("SELECT * FROM {} WHERE id = %s FOR NO KEY UPDATE NOWAIT").format(
-                    self._table(unit.table)
-                ),
-                [unit.record_id],
-            )
-            row = cursor.fetchone()
+        row = record.fetchone()
         return row or {}
 
     def _org_values(self, mapping: Mapping, values: dict[str, Any], *, creating: bool):
@@ -540,13 +539,17 @@ class SyncEngine:
             raise errors.unable_to_lock_row([target])
 
     def _record_success(
-        self, conn: psycopg.Connection, unit: _Unit, sfid: str | None, created: bool
+        self,
+        conn: psycopg.Connection,
+        unit: _Unit,
+        current: dict[str, Any],
+        sfid: str | None,
+        created: bool,
     ) -> None:
         last, merged = unit.log_ids[-1], unit.log_ids[:-1]
-        if unit.action != "DELETE" and sfid:
-            self._write_back(
-                conn, unit, {"sfid": sfid, "_hc_err": None}, "INSERTED" if created else "UPDATED"
-            )
+        if unit.action != "DELETE" and sfid and current:
+            lastop = "INSERTED" if created else "UPDATED"
+            self._write_back(conn, unit, current, {"sfid": sfid, "_hc_err": None}, lastop)
         conn.execute(
             sql.SQL(
                 """UPDATE {} SET state = 'SUCCESS', processed_at = now(), updated_at = now(),
@@ -566,10 +569,16 @@ class SyncEngine:
                 [merged],
             )
 
-    def _record_failure(self, conn: psycopg.Connection, unit: _Unit, exc: SalesforceError) -> None:
-        if unit.action != "DELETE":
+    def _record_failure(
+        self,
+        conn: psycopg.Connection,
+        unit: _Unit,
+        current: dict[str, Any],
+        exc: SalesforceError,
+    ) -> None:
+        if unit.action != "DELETE" and current:
             detail = {"op": unit.action, "src": "SFDC", "msg": exc.message, "code": exc.status_code}
-            self._write_back(conn, unit, {"_hc_err": json.dumps(detail)}, "FAILED")
+            self._write_back(conn, unit, current, {"_hc_err": json.dumps(detail)}, "FAILED")
         conn.execute(
             sql.SQL(
                 """UPDATE {} SET state = 'FAILED', processed_at = now(), updated_at = now(),
@@ -580,20 +589,24 @@ class SyncEngine:
         )
 
     def _write_back(
-        self, conn: psycopg.Connection, unit: _Unit, columns: dict[str, Any], lastop: str
+        self,
+        conn: psycopg.Connection,
+        unit: _Unit,
+        current: dict[str, Any],
+        columns: dict[str, Any],
+        lastop: str,
     ) -> None:
-        """Update the mapped row as Heroku Connect, with ``_hc_lastop = lastop``.
+        """Update the (locked) mapped row as Heroku Connect, with ``_hc_lastop = lastop``.
 
         The status trigger keeps Connect's ``_hc_lastop`` only when the UPDATE changes it, so a
         row already showing ``lastop`` passes through ``PENDING`` first.
         """
         table = self._table(unit.table)
-        conn.execute(
-            sql.SQL(
-                "UPDATE {} SET _hc_lastop = 'PENDING' WHERE id = %s AND _hc_lastop = %s"
-            ).format(table),
-            [unit.record_id, lastop],
-        )
+        if current.get("_hc_lastop") == lastop:
+            conn.execute(
+                sql.SQL("UPDATE {} SET _hc_lastop = 'PENDING' WHERE id = %s").format(table),
+                [unit.record_id],
+            )
         assignments = sql.SQL(", ").join(
             sql.SQL("{} = %s").format(sql.Identifier(column)) for column in columns
         )
@@ -752,9 +765,3 @@ class SyncEngine:
             values,
         )
         return "insert"
-
-
-class _WriteBackConflict(Exception):
-    def __init__(self, sfid: str | None) -> None:
-        super().__init__(sfid)
-        self.sfid = sfid or ""

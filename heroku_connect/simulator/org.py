@@ -81,6 +81,13 @@ _EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-
 _RELATIONSHIP_RE = re.compile(r"^(?P<relationship>.+?)__r__(?P<external>.+)$", re.IGNORECASE)
 
 
+def _index_key(value: Any) -> Any:
+    """Unique values compare case-insensitively for text (like Salesforce); None is no key."""
+    if value is None or value == "":
+        return None
+    return value.lower() if isinstance(value, str) else value
+
+
 def salesforce_id(id15: str) -> str:
     """The 18-character form of a 15-character id (Salesforce's case-safe checksum)."""
     suffix = ""
@@ -592,6 +599,11 @@ class Org:
         self._records: dict[str, dict[str, dict[str, Any]]] = {n: {} for n in self._objects}
         self._purged: dict[str, set[str]] = {n: set() for n in self._objects}
         self._modseq: dict[str, dict[str, int]] = {n: {} for n in self._objects}
+        #: object -> unique/External ID field -> normalised value -> sfid of the live record
+        self._unique_index: dict[str, dict[str, dict[Any, str]]] = {
+            d.name: {f.name: {} for f in d.fields.values() if f.unique or f.external_id}
+            for d in self._objects.values()
+        }
         self._seq = 0
         self._counters: dict[str, int] = dict.fromkeys(self._objects, 0)
         self._undo: list[list[Callable[[], None]]] = []
@@ -913,16 +925,36 @@ class Org:
     def _record(self, describe: ObjectDescribe, sfid: str) -> dict[str, Any]:
         return self._public(self._records[describe.name][sfid])
 
+    def _store(self, name: str, sfid: str, record: dict[str, Any] | None) -> None:
+        """Put (or with None remove) a record, keeping the unique-value index current."""
+        old = self._records[name].get(sfid)
+        index = self._unique_index[name]
+        if old is not None:
+            for field_name, values in index.items():
+                key = _index_key(old.get(field_name))
+                if key is not None and values.get(key) == sfid:
+                    del values[key]
+        if record is None:
+            self._records[name].pop(sfid, None)
+            return
+        self._records[name][sfid] = record
+        if not record.get("IsDeleted"):
+            for field_name, values in index.items():
+                key = _index_key(record.get(field_name))
+                if key is not None:
+                    values.setdefault(key, sfid)
+
     def _set(self, name: str, sfid: str, record: dict[str, Any]) -> None:
         previous = self._records[name].get(sfid)
         previous_seq = self._modseq[name].get(sfid)
         self._seq += 1
-        self._records[name][sfid] = record
+        self._store(name, sfid, record)
         self._modseq[name][sfid] = self._seq
         self._remember(lambda: self._restore(name, sfid, previous, previous_seq))
 
     def _purge(self, name: str, sfid: str) -> None:
-        previous = self._records[name].pop(sfid, None)
+        previous = self._records[name].get(sfid)
+        self._store(name, sfid, None)
         previous_seq = self._modseq[name].get(sfid)
         self._seq += 1
         self._modseq[name][sfid] = self._seq
@@ -937,10 +969,7 @@ class Org:
     def _restore(
         self, name: str, sfid: str, record: dict[str, Any] | None, seq: int | None
     ) -> None:
-        if record is None:
-            self._records[name].pop(sfid, None)
-        else:
-            self._records[name][sfid] = record
+        self._store(name, sfid, record)
         if seq is None:
             self._modseq[name].pop(sfid, None)
         else:
@@ -951,6 +980,11 @@ class Org:
             self._undo[-1].append(undo)
 
     def _find(self, name: str, field_name: str, value: Any) -> dict[str, Any] | None:
+        """The live record with this value (unique and External ID fields are indexed)."""
+        index = self._unique_index[name].get(field_name)
+        if index is not None:
+            sfid = index.get(_index_key(value))
+            return dict(self._records[name][sfid]) if sfid is not None else None
         wanted = value.lower() if isinstance(value, str) else value
         for record in self._records[name].values():
             current = record.get(field_name)
@@ -1375,7 +1409,7 @@ class Org:
             for name in ("Account", "Contact", "Opportunity"):
                 live = sorted(self._records[name])
                 for sfid in rng.sample(live, k=min(len(live) // 20, len(live))):
-                    self._records[name][sfid]["IsDeleted"] = True
+                    self._store(name, sfid, {**self._records[name][sfid], "IsDeleted": True})
             self._seq = 0
             for name in self._modseq:
                 self._modseq[name] = dict.fromkeys(self._modseq[name], 0)

@@ -11,6 +11,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from app.salesforce.models import Account, Contact, Project, RecordType, User
+from heroku_connect.schema import CONNECT_SESSION_SQL
 from heroku_connect.simulator.engine import SyncEngine
 from heroku_connect.simulator.org import Org
 from heroku_connect.simulator.state import MappingConfig, MappingState, SimulatorState
@@ -53,8 +54,13 @@ def engine_for(
         engine.stop()
 
 
-def query(dsn: str, statement: str, params: Any = None) -> list[dict[str, Any]]:
+def query(
+    dsn: str, statement: str, params: Any = None, *, as_connect: bool = False
+) -> list[dict[str, Any]]:
+    """Run one statement; ``as_connect`` runs it as Heroku Connect (not captured)."""
     with psycopg.connect(dsn, autocommit=True) as conn, conn.cursor(row_factory=dict_row) as cur:
+        if as_connect:
+            cur.execute(CONNECT_SESSION_SQL)
         cur.execute(statement, params)
         return cur.fetchall() if cur.description else []
 

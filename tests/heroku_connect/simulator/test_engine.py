@@ -318,3 +318,25 @@ def test_write_cycle__mapping_times_and_counts(dsn):
     assert account.times["db_poll"] is not None
     assert account.times["sf_write"] is None
     assert state.snapshot().last_write_activity_time is not None
+
+
+def test_write_cycle__sfid_already_on_another_row_fails_and_leaves_the_org_alone(dsn):
+    """An upsert landing on a record whose sfid another row already holds cannot be written
+    back (unique sfid): the org change is undone and the row FAILS with DUPLICATE_VALUE."""
+    first = Contact.objects.create(last_name="First")
+    with engine_for(dsn) as engine:
+        engine.write_cycle()
+        sfid = row(dsn, "contact", first.pk)["sfid"]
+        external_id = engine.org.get("Contact", sfid)["External_ID__c"]
+        query(  # the row's External ID drifted (a write by Connect, not captured)
+            dsn,
+            "UPDATE salesforce.contact SET external_id__c = 'drifted' WHERE id = %s",
+            [first.pk],
+            as_connect=True,
+        )
+        second = Contact.objects.create(last_name="Second", external_id=uuid.UUID(external_id))
+        assert engine.write_cycle() == {"FAILED": 1}
+        assert engine.org.get("Contact", sfid)["LastName"] == "First"
+        message, code = _failure(dsn, engine, second.pk)
+    assert code == "DUPLICATE_VALUE"
+    assert message == f"duplicate value found: Id duplicates value on record with id: {sfid}"
