@@ -17,8 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
@@ -435,12 +434,6 @@ class HerokuConnectClient:
 # --- The public package's module-level functions ---------------------------------------------
 
 
-@contextmanager
-def _client() -> Iterator[HerokuConnectClient]:
-    with HerokuConnectClient() as client:
-        yield client
-
-
 def _get_authorization_headers() -> dict[str, str]:
     """``{"Authorization": "Bearer <HEROKU_AUTH_TOKEN>"}``."""
     return {"Authorization": f"Bearer {getattr(settings, 'HEROKU_AUTH_TOKEN', '')}"}
@@ -448,25 +441,25 @@ def _get_authorization_headers() -> dict[str, str]:
 
 def get_connections(app: str) -> list[dict]:
     """GET ``{endpoint}/connections?app=<app>``: the app's connections (``results``)."""
-    with _client() as client:
+    with HerokuConnectClient() as client:
         return client.list_connections(app)
 
 
 def get_connection(connection_id: str, deep: bool = False) -> dict:
     """GET ``{endpoint}/connections/{id}?deep=True|False``: the connection object."""
-    with _client() as client:
+    with HerokuConnectClient() as client:
         return client.get_connection(connection_id, deep=deep)
 
 
 def import_mapping(connection_id: str, mapping: Mapping[str, Any]) -> None:
     """POST the mapping document to ``{endpoint}/connections/{id}/actions/import``."""
-    with _client() as client:
+    with HerokuConnectClient() as client:
         client.import_mapping(connection_id, mapping)
 
 
 def link_connection_to_account(app: str) -> None:
     """POST ``{endpoint}/users/me/apps/{app}/auth``: link the token's user to the app."""
-    with _client() as client:
+    with HerokuConnectClient() as client:
         client.link_connection_to_account(app)
 
 
