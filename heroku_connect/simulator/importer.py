@@ -512,21 +512,42 @@ class Importer:
         thread.start()
 
     def _run_import(self, touched: Iterable[tuple[str, bool]]) -> None:
+        steps = list(touched)
         try:
             with self._lock, open_connection(self.dsn) as conn:
                 ensure_metadata(conn, self.state.schema, self.state.connection.organization_id)
-                steps = list(touched)
                 pause = self.import_seconds / (2 * len(steps)) if steps else self.import_seconds
                 if not steps:
                     self._sleep(self.import_seconds)
                 for mapping_id, new in steps:
                     self._apply_one(conn, mapping_id, new=new, pause=pause)
-        except Exception:
+        except Exception as exc:
             logger.exception("import failed")
-            self.state.set_connection_state("SYSTEM_ERROR")
-            self.state.add_notification("mapping-error", "The configuration import failed.")
+            self._fail([mapping_id for mapping_id, _ in steps], exc, "The configuration import")
         finally:
             self.state.end_import()
+
+    def _fail(self, mapping_ids: Iterable[str], exc: Exception, what: str) -> None:
+        """An import or reload failed: error states and a notification (no details leaked).
+
+        An unreachable database gives DB_UNAVAILABLE and a ``postgres-connection``
+        notification with Connect's log text; anything else SYSTEM_ERROR.
+        """
+        if isinstance(exc, psycopg.OperationalError):
+            connection_state, mapping_state = "DB_UNAVAILABLE", MappingState.DB_UNAVAILABLE
+            event, message = (
+                "postgres-connection",
+                "database unavailable [InvalidDatabaseException]",
+            )
+        else:
+            connection_state, mapping_state = "SYSTEM_ERROR", MappingState.SYSTEM_ERROR
+            event, message = "mapping-error", f"{what} failed ({type(exc).__name__})."
+        self.state.set_connection_state(connection_state)
+        for mapping_id in mapping_ids:
+            mapping = self.state.mapping(mapping_id)
+            if mapping is not None and mapping.state != MappingState.DATA_SYNCED:
+                self.state.set_mapping_state(mapping_id, mapping_state)
+        self.state.add_notification(event, message)
 
     def _apply_one(self, conn: psycopg.Connection, mapping_id: str, *, new: bool, pause: float):
         mapping = self.state.mapping(mapping_id)
@@ -557,7 +578,6 @@ class Importer:
                 load_records(conn, self.org, self.state.schema, mapping, reload=True)
                 self.state.touch(mapping_id, "sf_poll")
                 self.state.set_mapping_state(mapping_id, MappingState.DATA_SYNCED)
-        except Exception:
+        except Exception as exc:
             logger.exception("reload failed")
-            if self.state.mapping(mapping_id) is not None:
-                self.state.set_mapping_state(mapping_id, MappingState.SYSTEM_ERROR)
+            self._fail([mapping_id], exc, "The reload")

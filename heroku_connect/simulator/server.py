@@ -58,6 +58,8 @@ logger = logging.getLogger("heroku_connect.simulator")
 
 MAX_BODY_BYTES = 1024 * 1024
 ERRORS_WINDOW = datetime.timedelta(hours=24)
+#: Above this many rows (planner estimate) ``counts.db`` is the estimate, not ``count(*)``.
+ESTIMATE_ABOVE = 1_000_000
 REGION = "us"
 CELL = "virginia-sim"
 
@@ -301,19 +303,10 @@ class ApiServer(ThreadingHTTPServer):
         try:
             with open_connection(self.dsn, as_connect=False) as conn:
                 pending, errors = self._log_counts(conn, schema, tables)
+                sizes = self._table_sizes(conn, schema, tables)
                 for m in mappings:
-                    exists = conn.execute(
-                        "SELECT to_regclass(%s)", [ddl.qualified(schema, m.table_name)]
-                    ).fetchone()[0]
-                    db = None
-                    if exists is not None:
-                        db = conn.execute(
-                            sql.SQL("SELECT count(*) FROM {}").format(
-                                sql.SQL(ddl.qualified(schema, m.table_name))
-                            )
-                        ).fetchone()[0]
                     result[m.id] = {
-                        "db": db,
+                        "db": sizes.get(m.table_name),
                         "sf": self._sf_count(m.object_name),
                         "pending": pending.get(m.table_name, 0),
                         "errors": errors.get(m.table_name, 0),
@@ -321,6 +314,25 @@ class ApiServer(ThreadingHTTPServer):
         except psycopg.Error as exc:
             logger.warning("counts unavailable: %s", type(exc).__name__)
         return result
+
+    @staticmethod
+    def _table_sizes(conn: psycopg.Connection, schema: str, tables: list[str]) -> dict[str, int]:
+        """Row counts of the existing tables; the planner's estimate above ESTIMATE_ABOVE rows
+        (like Connect's dashboard, whose counts are estimates for big tables)."""
+        sizes = {}
+        for table, estimate in conn.execute(
+            "SELECT c.relname, c.reltuples FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = %s AND c.relname = ANY(%s) AND c.relkind = 'r'",
+            [schema, tables],
+        ).fetchall():
+            if estimate > ESTIMATE_ABOVE:
+                sizes[table] = int(estimate)
+                continue
+            sizes[table] = conn.execute(
+                sql.SQL("SELECT count(*) FROM {}").format(sql.SQL(ddl.qualified(schema, table)))
+            ).fetchone()[0]
+        return sizes
 
     def _sf_count(self, object_name: str) -> int | None:
         try:

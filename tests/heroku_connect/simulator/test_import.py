@@ -393,3 +393,16 @@ def test_import_mappings_command__wait_end_to_end(simulator):
     states = {m.object_name: m.state for m in simulator.state.mappings()}
     assert set(states) == {"User", "RecordType", "Account", "Contact", "Project__c"}
     assert set(states.values()) == {"DATA_SYNCED"}
+
+
+def test_import__unreachable_database_is_db_unavailable(simulator):
+    """When the database goes away during an import: DB_UNAVAILABLE, mappings too, a notice."""
+    simulator.importer.dsn = "postgresql://postgres@127.0.0.1:1/gone?connect_timeout=2"
+    assert _import(simulator, document()).status_code == 202
+    simulator.state.wait_import_done(10)
+    body = _deep(simulator)
+    assert body["state"] == "DB_UNAVAILABLE"
+    assert body["mappings"][0]["state"] == "DB_UNAVAILABLE"
+    notes = session(simulator).get(connection_url(simulator, "/notifications"), timeout=5).json()
+    assert notes["results"][-1]["event_type"] == "postgres-connection"
+    assert notes["results"][-1]["message"] == "database unavailable [InvalidDatabaseException]"
