@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from app.dashboard import charts, filters, selectors, stats
 from app.dashboard.access import VIEW_DASHBOARD, require_perm
+from app.dashboard.models import StatsRun
 from app.dashboard.pagination import InvalidCursor, keyset_page
 from heroku_connect.models import TriggerLog, TriggerLogArchive
 
@@ -20,12 +21,19 @@ def _bad_request(request: HttpRequest, message: str) -> HttpResponse:
     return render(request, "dashboard/400.html", {"message": message}, status=400)
 
 
+def _ensure_stats() -> None:
+    """Build the summaries on the very first visit (a fresh install, before beat's first run)."""
+    if not StatsRun.objects.exists():
+        stats.refresh_stats()
+
+
 @require_GET
 @require_perm(VIEW_DASHBOARD)
 def overview(request: HttpRequest) -> HttpResponse:
     range_name = request.GET.get("range") or charts.DEFAULT_RANGE
     if range_name not in charts.RANGES:
         return _bad_request(request, f"Unknown range; choose one of {', '.join(charts.RANGES)}.")
+    _ensure_stats()
     return render(
         request,
         "dashboard/overview.html",
@@ -41,6 +49,7 @@ def groups(request: HttpRequest) -> HttpResponse:
     code = request.GET.get("code", "").strip()
     if not selectors.valid_group_filters(table=table, code=code):
         return _bad_request(request, "Invalid table or code filter.")
+    _ensure_stats()
     return render(
         request,
         "dashboard/groups.html",

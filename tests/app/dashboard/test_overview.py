@@ -159,3 +159,12 @@ def test_refresh_view__post_only_and_rebuilds(viewer_client):
     assert response.status_code == 200
     assert ErrorGroupStat.objects.count() == 2
     assert "Statistics refreshed" in response.content.decode()
+
+
+def test_overview_page__first_visit_builds_the_statistics(viewer_client):
+    """On a fresh install (no statistics yet) the first visit computes them."""
+    _seed()
+    response = viewer_client.get(reverse("dashboard:overview"))
+    assert response.status_code == 200
+    assert ErrorGroupStat.objects.count() == 2
+    assert response.context["overview"].stats_refreshed_at is not None
