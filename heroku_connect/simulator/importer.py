@@ -496,6 +496,11 @@ class Importer:
         self._spawn(self._run_import, touched)
         return warnings
 
+    def start_recovery(self, mapping_ids: list[str]) -> None:
+        """Re-apply (``RESYNC``) mappings after a restart; the connection is in RECOVERY."""
+        if mapping_ids:
+            self._spawn(self._run_recovery, mapping_ids)
+
     def start_reload(self, mapping_id: str) -> None:
         self.state.set_mapping_state(mapping_id, MappingState.RELOAD_TABLE)
         self._spawn(self._run_reload, mapping_id)
@@ -526,6 +531,18 @@ class Importer:
             self._fail([mapping_id for mapping_id, _ in steps], exc, "The configuration import")
         finally:
             self.state.end_import()
+
+    def _run_recovery(self, mapping_ids: list[str]) -> None:
+        try:
+            with self._lock, open_connection(self.dsn) as conn:
+                ensure_metadata(conn, self.state.schema, self.state.connection.organization_id)
+                for mapping_id in mapping_ids:
+                    self._apply_one(conn, mapping_id, new=False, pause=self.import_seconds / 2)
+        except Exception as exc:
+            logger.exception("recovery failed")
+            self._fail(mapping_ids, exc, "The recovery")
+        finally:
+            self.state.end_recovery()
 
     def _fail(self, mapping_ids: Iterable[str], exc: Exception, what: str) -> None:
         """An import or reload failed: error states and a notification (no details leaked).

@@ -861,7 +861,7 @@ def resume(server: ApiServer, request: Request) -> Response:
 @route("POST", rf"{API}/connections/{C}/actions/restart")
 def restart(server: ApiServer, request: Request) -> Response:
     server.connection_or_404(request.params["connection_id"])
-    server.state.restart()
+    server.importer.start_recovery(server.state.restart())
     return Response(202, {"message": "Connection restarted."})
 
 

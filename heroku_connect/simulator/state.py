@@ -316,7 +316,7 @@ class SimulatorState:
         self.validations: dict[str, Validation] = {}
         self._next_mapping_id = 1
         self._next_notification_id = 1
-        #: Set whenever the connection is not importing; tests wait on it.
+        #: Set whenever the connection is not importing or recovering; tests wait on it.
         self._import_done = threading.Event()
         self._import_done.set()
 
@@ -386,7 +386,7 @@ class SimulatorState:
         new_state = ConnectionState(state)
         with self.lock:
             self.connection.state = new_state
-            if new_state == ConnectionState.IMPORT_CONFIGURATION:
+            if new_state in (ConnectionState.IMPORT_CONFIGURATION, ConnectionState.RECOVERY):
                 self._import_done.clear()
             else:
                 self._import_done.set()
@@ -414,19 +414,37 @@ class SimulatorState:
                 raise StateError(f"The connection is not paused; it is {current}.")
             self.connection.state = ConnectionState.IDLE
 
-    def restart(self) -> None:
-        """Recover: any state but importing becomes IDLE, errored mappings are resynced.
+    def restart(self) -> list[str]:
+        """Recover ("connect:recover"): returns the ids of the mappings to resync.
 
-        The simulator's "recover" is instant: RECOVERY is not observable.
+        Mappings that are not ``DATA_SYNCED`` (an error, or stuck in ``SCHEMA_CHANGED``) must
+        be re-applied: the connection shows ``RECOVERY`` until :meth:`end_recovery`. With
+        nothing to resync the connection is ``IDLE`` at once. 409 while importing/recovering.
         """
         with self.lock:
-            if self.connection.state == ConnectionState.IMPORT_CONFIGURATION:
-                raise StateError("The connection is importing a configuration; try again later.")
-            self.connection.state = ConnectionState.IDLE
-            for m in self.connection.mappings.values():
-                if m.state not in (MappingState.DATA_SYNCED,):
-                    m.state = MappingState.DATA_SYNCED
-                    m.updated_at = utcnow()
+            if self.connection.state in (
+                ConnectionState.IMPORT_CONFIGURATION,
+                ConnectionState.RECOVERY,
+            ):
+                raise StateError(
+                    f"The connection is {self.connection.state}; try again when it is done."
+                )
+            to_resync = [
+                m.id
+                for m in self.connection.mappings.values()
+                if m.state not in (MappingState.DATA_SYNCED, MappingState.RELOAD_TABLE)
+            ]
+            self.set_connection_state(
+                ConnectionState.RECOVERY if to_resync else ConnectionState.IDLE
+            )
+            return to_resync
+
+    def end_recovery(self) -> None:
+        """Back to IDLE unless something changed the state meanwhile."""
+        with self.lock:
+            if self.connection.state == ConnectionState.RECOVERY:
+                self.set_connection_state(ConnectionState.IDLE)
+            self._import_done.set()
 
     def begin_import(self) -> None:
         """Enter IMPORT_CONFIGURATION; 409 when importing already or in an error state."""

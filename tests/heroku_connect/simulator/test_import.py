@@ -406,3 +406,35 @@ def test_import__unreachable_database_is_db_unavailable(simulator):
     notes = session(simulator).get(connection_url(simulator, "/notifications"), timeout=5).json()
     assert notes["results"][-1]["event_type"] == "postgres-connection"
     assert notes["results"][-1]["message"] == "database unavailable [InvalidDatabaseException]"
+
+
+def test_restart__recovers_after_the_database_is_back(simulator):
+    """restart shows RECOVERY, resyncs the failed mappings (tables, rows) and ends IDLE."""
+    good_dsn = simulator.importer.dsn
+    simulator.importer.dsn = "postgresql://postgres@127.0.0.1:1/gone?connect_timeout=2"
+    assert _import(simulator, document()).status_code == 202
+    simulator.state.wait_import_done(10)
+    simulator.importer.dsn = good_dsn
+    simulator.importer.import_seconds = 0.4
+    restarted = session(simulator).post(connection_url(simulator, "/actions/restart"), timeout=5)
+    assert restarted.status_code == 202
+    assert _deep(simulator)["state"] == "RECOVERY"
+    again = session(simulator).post(connection_url(simulator, "/actions/restart"), timeout=5)
+    assert again.status_code == 409
+    simulator.wait_idle()
+    body = _deep(simulator)
+    assert body["state"] == "IDLE"
+    assert body["mappings"][0]["state"] == "DATA_SYNCED"
+    assert body["mappings"][0]["counts"]["db"] == len(simulator.org.records("Contact"))
+
+
+def test_restart__unsticks_a_schema_changed_mapping(simulator):
+    """A mapping stuck in SCHEMA_CHANGED (set by the control API) is resynced by restart."""
+    simulator.import_mapping(document())
+    simulator.wait_idle()
+    mapping_id = simulator.state.mappings()[0].id
+    simulator.state.set_mapping_state(mapping_id, "SCHEMA_CHANGED")
+    session(simulator).post(connection_url(simulator, "/actions/restart"), timeout=5)
+    simulator.wait_idle()
+    assert simulator.state.mapping(mapping_id).state == "DATA_SYNCED"
+    assert simulator.state.connection_state == "IDLE"
