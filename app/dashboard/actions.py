@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from django.db import transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import ngettext
 
 from app.audit.models import Outcome
 from app.audit.services import record_action
+from app.dashboard import errors
 from heroku_connect import trigger_log
 from heroku_connect.models import TriggerLog, TriggerLogArchive, TriggerLogState
 from heroku_connect.states import WriteAlgorithm
@@ -119,6 +120,89 @@ def parse_ids(tokens: Iterable[str]) -> IdSelection:
             f"{MAX_EXPLICIT_IDS} or use the filter instead."
         )
     return IdSelection(tuple(sorted(live)), tuple(sorted(archive)))
+
+
+@dataclass(frozen=True)
+class NarrowedSelection:
+    """A selection with an extra condition that every selected row already satisfies.
+
+    Used to put a cheap ``LIKE`` in front of the error-group match (a PL/pgSQL normalisation of
+    every message): PostgreSQL evaluates cheaper conditions first, so the normalisation then
+    runs only on rows that can belong to the group. The rows selected are the same.
+    """
+
+    base: SelectionLike
+    condition: Q
+
+    @property
+    def live(self) -> QuerySet:
+        return self.base.live.filter(self.condition)
+
+    @property
+    def archive(self) -> QuerySet:
+        return self.base.archive.filter(self.condition)
+
+    def describe(self) -> str:
+        return self.base.describe()
+
+    def as_params(self) -> dict:
+        return self.base.as_params()
+
+
+_PLACEHOLDERS = re.compile(r"<(?:value|detail|email|id|n)>|\s+")
+
+
+def _certain_pieces(normalised_message: str) -> list[str]:
+    """Pieces of a normalised message copied verbatim from every member's raw message.
+
+    Normalisation only replaces text by placeholders and collapses whitespace, so the pieces
+    between placeholders and spaces come from the raw message; a piece cut by the length limit
+    is dropped. None for the "(no message)" group.
+    """
+    if normalised_message == errors.NO_MESSAGE:
+        return []
+    pieces = _PLACEHOLDERS.split(normalised_message)
+    if len(normalised_message) >= errors.MAX_NORMALISED_LENGTH:
+        pieces = pieces[:-1]
+    return pieces
+
+
+def group_fragment(normalised_message: str) -> str:
+    """The longest piece of the group's message that every member's raw message contains."""
+    return max(_certain_pieces(normalised_message), key=len, default="")
+
+
+def group_precheck(normalised_message: str) -> Q | None:
+    """A cheap condition every member of the group satisfies (``None`` if none is certain).
+
+    When the normalised message starts with a verbatim piece, the raw message starts with it
+    too (after whitespace, which normalisation strips): an anchored ``LIKE 'piece%'`` that
+    fails on the first characters for other messages. Otherwise ``LIKE '%longest piece%'``.
+    """
+    pieces = _certain_pieces(normalised_message)
+    if pieces and len(pieces[0]) >= 3:
+        condition = Q(sf_message__startswith=pieces[0])
+        for space in _LEADING_SPACE:
+            condition |= Q(sf_message__startswith=space)
+        return condition
+    fragment = group_fragment(normalised_message)
+    return Q(sf_message__contains=fragment) if len(fragment) >= 3 else None
+
+
+_LEADING_SPACE = (" ", "\t", "\r", "\n")
+
+
+def narrow_for_group(selection: SelectionLike) -> SelectionLike:
+    """``selection`` with the group's :func:`group_precheck` in front of the group match."""
+    key = selection.as_params().get("group")
+    if not key:
+        return selection
+    try:
+        group = errors.parse_group_key(key)
+    except errors.InvalidGroupKey:
+        return selection
+    condition = group_precheck(group.normalised_message)
+    return selection if condition is None else NarrowedSelection(selection, condition)
 
 
 def parse_algorithm(value: str | None) -> WriteAlgorithm | None:
@@ -265,11 +349,12 @@ def plan_action(
             algorithm = lookup_write_algorithm()
         except WriteAlgorithmUnavailable as error:
             algorithm_error = str(error)
+    narrowed = narrow_for_group(selection)
     return Plan(
         action=action,
         description=selection.describe(),
-        live_by_action=_failed_by_action(selection.live),
-        archive_by_action=_failed_by_action(selection.archive),
+        live_by_action=_failed_by_action(narrowed.live),
+        archive_by_action=_failed_by_action(narrowed.archive),
         algorithm=algorithm if action == RETRY else None,
         algorithm_error=algorithm_error,
         params=selection.as_params(),
@@ -329,13 +414,14 @@ def perform_action(
     try:
         if action == RETRY and algorithm is None:
             algorithm = lookup_write_algorithm()  # before any row lock
+        narrowed = narrow_for_group(selection)
         with transaction.atomic():
             if action == RETRY:
-                live = trigger_log.retry_failed(selection.live, write_algorithm=algorithm)
-                archive = trigger_log.retry_failed(selection.archive, write_algorithm=algorithm)
+                live = trigger_log.retry_failed(narrowed.live, write_algorithm=algorithm)
+                archive = trigger_log.retry_failed(narrowed.archive, write_algorithm=algorithm)
             else:
-                live = trigger_log.ignore_failed(selection.live)
-                archive = trigger_log.ignore_failed(selection.archive)
+                live = trigger_log.ignore_failed(narrowed.live)
+                archive = trigger_log.ignore_failed(narrowed.archive)
             result = ActionResult(action, live, archive, algorithm if action == RETRY else None)
             record_action(
                 user=user,

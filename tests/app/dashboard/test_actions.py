@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from django.db import connections, transaction
 
 from app.audit.models import AuditEntry
-from app.dashboard import actions
+from app.dashboard import actions, errors
 from app.dashboard.actions import ActionInputError, IdSelection, WriteAlgorithmUnavailable
 from heroku_connect.models import TriggerLog, TriggerLogArchive
 from heroku_connect.states import WriteAlgorithm
@@ -329,3 +329,69 @@ def test_two_operators_at_once__each_row_changes_exactly_once(action, clean_conn
     assert TriggerLog.objects.count() == live_before + copies  # archive copied back once
     entries = dict(AuditEntry.objects.values_list("username", "row_count"))
     assert entries == {"alice": 40, "bob": 0}
+
+
+# --- the error-group pre-check --------------------------------------------------------------
+
+SAMPLE_MESSAGES = [
+    "Amount must be positive",
+    "Required fields are missing: [LastName]",
+    "duplicate value found: Contact_External_ID__c duplicates value on record with id: "
+    "a0061000003KZmPAAW",
+    "entity is deleted",
+    "owner is inactive, cannot reparent record",
+    "insufficient access rights on object id",
+    "Unable to create/update fields: Secret__c. Please check the security settings of this "
+    "field and verify that it is read/write for your profile or permission set.",
+    "invalid cross reference id",
+    "Account ID: id value of incorrect type: 001ABC",
+    "Name: data value too large: 'Acme   Corporation\tInternational' (max length=80)",
+    "Industry: bad value for restricted picklist field: Space Mining",
+    "Email: invalid email address: bob@@example",
+    "Contact email bob.smith@example.com rejected",
+    'Value "quoted thing" rejected at 12.5 and -3',
+    "Amount: value outside of valid range on numeric field: 1e99",
+    "unable to obtain exclusive access to this record or 3 records: 0013000000AbCdEAAA",
+    "UNABLE_TO_LOCK_ROW: unable to obtain exclusive access to this record",
+    "MyTrigger: execution of AfterInsert caused by: System.NullPointerException: x",
+    "TotalRequests Limit exceeded.",
+    "x" * 400 + " tail 123",
+    " \n unable to obtain exclusive access to this record or 1 records: 0013000000AbCdEAAA",
+    "\tAmount must be positive",
+    "  Required fields are missing: [Name]",
+    "0013000000AbCdEAAA: entity is deleted",
+    "'quoted' at the start",
+    "",
+    None,
+]
+
+
+@pytest.mark.parametrize("message", SAMPLE_MESSAGES)
+def test_group_fragment__is_always_part_of_the_raw_message(message):
+    """The pre-check never excludes a row of the group: its fragment is in every raw message,
+    and a raw message starts with the first piece, after whitespace."""
+    normalised = errors.normalise(message)
+    raw = message or ""
+    assert actions.group_fragment(normalised) in raw
+    pieces = actions._certain_pieces(normalised)
+    if pieces and pieces[0]:
+        assert raw.lstrip(" \t\r\n").startswith(pieces[0])
+
+
+@pytest.mark.django_db
+def test_narrow_for_group__selects_exactly_the_same_rows():
+    """With the LIKE pre-check the group selects the same live and archived rows."""
+    from app.dashboard import filters
+
+    for n, message in enumerate(SAMPLE_MESSAGES * 2):
+        make_log(sf_message=message, record_id=n)
+        make_log(model=TriggerLogArchive, sf_message=message, record_id=n)
+    for message in SAMPLE_MESSAGES:
+        cause = errors.classify(message)
+        key = errors.group_key("account", cause.code, cause.normalised_message)
+        selection = filters.selection_from_params({"group": key, "source": "both"})
+        narrowed = actions.narrow_for_group(selection)
+        for part in ("live", "archive"):
+            expected = set(getattr(selection, part).values_list("pk", flat=True))
+            assert expected  # the group has rows
+            assert set(getattr(narrowed, part).values_list("pk", flat=True)) == expected
