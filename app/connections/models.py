@@ -44,6 +44,8 @@ class Connection(models.Model):
         max_length=20, choices=HealthClass.choices, default=HealthClass.UNKNOWN
     )
     fetched_at = models.DateTimeField(null=True)
+    #: When the last snapshot was stored (snapshots are written on change, or as a heartbeat).
+    snapshot_at = models.DateTimeField(null=True)
 
     class Meta:
         ordering = ["name", "connection_id"]
@@ -85,6 +87,8 @@ class Mapping(models.Model):
     count_errors = models.BigIntegerField(null=True)
     times = models.JSONField(default=dict)
     fetched_at = models.DateTimeField(null=True)
+    #: When the last snapshot was stored (snapshots are written on change, or as a heartbeat).
+    snapshot_at = models.DateTimeField(null=True)
     #: Set when the mapping disappeared from the API; its history is kept.
     removed_at = models.DateTimeField(null=True)
 

@@ -72,6 +72,8 @@ MAPPING_ERROR = {
 
 #: How long snapshots are kept (the timeline's reach).
 SNAPSHOT_RETENTION = datetime.timedelta(days=7)
+#: Without a change, one snapshot per this interval (so the history shows the data was seen).
+SNAPSHOT_EVERY = datetime.timedelta(minutes=15)
 
 
 def tunable(name: str, default: Any) -> Any:
@@ -164,41 +166,66 @@ def _mapping_values(item: dict[str, Any], fetched_at: datetime.datetime) -> dict
     }
 
 
+def _snapshot_due(
+    changed: bool, snapshot_at: datetime.datetime | None, now: datetime.datetime
+) -> bool:
+    """Snapshots are stored on a change, else at most every ``SNAPSHOT_EVERY`` (a heartbeat)."""
+    return changed or snapshot_at is None or now - snapshot_at >= SNAPSHOT_EVERY
+
+
+def _mapping_tracked(m: Mapping) -> tuple[Any, ...]:
+    return (m.state, m.count_db, m.count_sf, m.count_pending, m.count_errors, m.removed_at)
+
+
 @transaction.atomic
 def store_connection(data: dict[str, Any], fetched_at: datetime.datetime) -> Connection:
     """Upsert a deep connection payload and append snapshots (a constant number of queries).
 
+    A snapshot is stored when the state (or, for mappings, a count) changed, and otherwise
+    every ``SNAPSHOT_EVERY``, so history grows with changes rather than with refreshes.
     Mappings missing from the payload are marked removed; their history stays.
     """
     state = str(data.get("state") or "")
-    conn, _ = Connection.objects.update_or_create(
-        connection_id=str(data["id"]),
-        defaults={
-            "name": data.get("name") or data.get("resource_name") or "",
-            "app_name": data.get("app_name") or "",
-            "schema_name": data.get("schema_name") or "",
-            "state": state,
-            "health_class": connection_health(state),
-            "fetched_at": fetched_at,
-        },
-    )
-    ConnectionSnapshot.objects.create(
-        connection=conn, state=state, health_class=conn.health_class, fetched_at=fetched_at
-    )
+    conn = Connection.objects.filter(connection_id=str(data["id"])).first()
+    if conn is None:
+        conn = Connection(connection_id=str(data["id"]))
+    changed = conn.pk is None or conn.state != state
+    conn.name = data.get("name") or data.get("resource_name") or ""
+    conn.app_name = data.get("app_name") or ""
+    conn.schema_name = data.get("schema_name") or ""
+    conn.state = state
+    conn.health_class = connection_health(state)
+    conn.fetched_at = fetched_at
+    if _snapshot_due(changed, conn.snapshot_at, fetched_at):
+        conn.snapshot_at = fetched_at
+        conn.save()
+        ConnectionSnapshot.objects.create(
+            connection=conn, state=state, health_class=conn.health_class, fetched_at=fetched_at
+        )
+    else:
+        conn.save()
     existing = {m.mapping_id: m for m in Mapping.objects.filter(connection=conn)}
     to_create: list[Mapping] = []
     to_update: list[Mapping] = []
+    to_snapshot: list[Mapping] = []
     for item in data.get("mappings") or []:
         values = _mapping_values(item, fetched_at)
         mapping = existing.get(str(item["id"]))
         if mapping is None:
-            to_create.append(Mapping(connection=conn, mapping_id=str(item["id"]), **values))
+            mapping = Mapping(connection=conn, mapping_id=str(item["id"]), **values)
+            to_create.append(mapping)
+            changed = True
         else:
+            before = _mapping_tracked(mapping)
             for key, value in values.items():
                 setattr(mapping, key, value)
             to_update.append(mapping)
+            changed = _mapping_tracked(mapping) != before
+        if _snapshot_due(changed, mapping.snapshot_at, fetched_at):
+            mapping.snapshot_at = fetched_at
+            to_snapshot.append(mapping)
     Mapping.objects.bulk_create(to_create)
-    Mapping.objects.bulk_update(to_update, _MAPPING_VALUE_FIELDS)
+    Mapping.objects.bulk_update(to_update, [*_MAPPING_VALUE_FIELDS, "snapshot_at"])
     MappingSnapshot.objects.bulk_create(
         MappingSnapshot(
             mapping=m,
@@ -211,7 +238,7 @@ def store_connection(data: dict[str, Any], fetched_at: datetime.datetime) -> Con
             times=m.times,
             fetched_at=fetched_at,
         )
-        for m in [*to_create, *to_update]
+        for m in to_snapshot
     )
     seen = {m.mapping_id for m in [*to_create, *to_update]}
     Mapping.objects.filter(connection=conn, removed_at__isnull=True).exclude(

@@ -127,9 +127,12 @@ def test_status__query_count_independent_of_mappings_and_snapshots(viewer_client
         stored_connection(
             "IDLE" if i % 2 else "POLLING_DB_CHANGES",
             n_mappings=30,
-            at=timezone.now() + datetime.timedelta(seconds=i),
+            at=timezone.now() + services.SNAPSHOT_EVERY * (i + 1),
         )
     stored_connection(n_mappings=5, connection_id="other-connection")
+    from app.connections.models import MappingSnapshot
+
+    assert MappingSnapshot.objects.count() > 20 * 30
     assert _count_queries(viewer_client, reverse("connections:status")) == small
     assert _count_queries(viewer_client, f"/connections/{CID}/") == small_detail
 
@@ -283,3 +286,26 @@ def test_import__concurrent_requests_create_one_active_job():
         thread.join(10)
     assert sorted(outcomes) == ["queued", "refused"]
     assert ImportJob.objects.filter(state=ImportJob.State.QUEUED).count() == 1
+
+
+def test_snapshots__stored_on_change_or_as_heartbeat():
+    """Identical refreshes add no history; a state or count change does; so does 15 min."""
+    from app.connections.models import ConnectionSnapshot, MappingSnapshot
+    from tests.app.connections.factories import connection_payload, mapping_payload
+
+    start = timezone.now()
+
+    def store(minutes: float, state: str = "IDLE", pending: int = 0) -> None:
+        payload = connection_payload(state, [mapping_payload("Contact", pending=pending)])
+        services.store_connection(payload, start + datetime.timedelta(minutes=minutes))
+
+    store(0)
+    store(1)
+    store(2)
+    assert (ConnectionSnapshot.objects.count(), MappingSnapshot.objects.count()) == (1, 1)
+    store(3, pending=5)
+    assert (ConnectionSnapshot.objects.count(), MappingSnapshot.objects.count()) == (1, 2)
+    store(4, state="POLLING_DB_CHANGES", pending=5)
+    assert (ConnectionSnapshot.objects.count(), MappingSnapshot.objects.count()) == (2, 2)
+    store(20, state="POLLING_DB_CHANGES", pending=5)
+    assert (ConnectionSnapshot.objects.count(), MappingSnapshot.objects.count()) == (3, 3)
