@@ -48,15 +48,22 @@ capture triggers never log them.
 (:meth:`Org.generate_changes`) and every record changed since the last poll, including those the
 write loop wrote, is applied to the mapped table as Heroku Connect (``_hc_lastop`` becomes
 ``SYNCED``): by sfid, soft deletes set ``isdeleted`` (rows of objects without ``IsDeleted``
-are deleted), purged records are deleted.
+are deleted), purged records are deleted. A row with an application change still waiting to be
+written (``_hc_lastop = 'PENDING'``) keeps its values (counted as ``skipped``); the poll after
+that write brings the record back.
 
 **Application activity** (:meth:`SyncEngine.activity_cycle`, demos only): with
 ``activity_interval`` set, :class:`~heroku_connect.simulator.activity.ApplicationActivity`
 writes to the mapped tables like an application, ``failure_rate`` of them with data Salesforce
 rejects, so the write loop has a realistic mix of successes and failures to process.
 
-Nothing runs while the connection is paused, importing or in an error state (writes are still
-captured by the triggers); mappings being created, altered or reloaded are skipped.
+When ``_hcmeta`` or a trigger-log table disappears, the connection becomes ``DB_UNAVAILABLE``
+with a ``postgres-connection`` notification "DB is missing Connect metadata
+[DatabaseValidationFailed]" (heroku-connect.md §4.1) until an operator restarts it.
+
+Heroku Connect's loops do nothing while the connection is paused, importing or in an error
+state (application writes are still captured by the triggers, and the demo's application
+activity goes on); mappings being created, altered or reloaded are skipped.
 """
 
 from __future__ import annotations
@@ -76,12 +83,23 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from heroku_connect.schema import CONNECT_SESSION_SQL, TRIGGER_LOG_ARCHIVE_TABLE, TRIGGER_LOG_TABLE
+from heroku_connect.schema import (
+    CONNECT_SESSION_SQL,
+    TRIGGER_LOG_ARCHIVE_TABLE,
+    TRIGGER_LOG_TABLE,
+    qualified,
+)
 from heroku_connect.simulator import errors
 from heroku_connect.simulator.activity import ApplicationActivity
 from heroku_connect.simulator.errors import SalesforceError
 from heroku_connect.simulator.org import Org
-from heroku_connect.simulator.state import Mapping, MappingState, SimulatorState, column_name
+from heroku_connect.simulator.state import (
+    ConnectionState,
+    Mapping,
+    MappingState,
+    SimulatorState,
+    column_name,
+)
 from heroku_connect.states import ERROR_MAPPING_STATES, TEMPORARY_ERROR_MAPPING_STATES
 
 __all__ = ("ADVISORY_NAMESPACE", "APPLICATION_NAME", "SyncEngine")
@@ -98,6 +116,7 @@ APPLICATION_NAME = "heroku-connect-simulator-engine"
 _BUSY_MAPPING_STATES = frozenset(
     {*TEMPORARY_ERROR_MAPPING_STATES, MappingState.RELOAD_TABLE, MappingState.RESYNC}
 )
+_METADATA_TABLES = ("_hcmeta", TRIGGER_LOG_TABLE, TRIGGER_LOG_ARCHIVE_TABLE)
 _ARCHIVED_STATES = ("SUCCESS", "IGNORED", "MERGED", "READONLY")
 _LOG_COLUMNS = (
     "id",
@@ -327,8 +346,10 @@ class SyncEngine:
                 return {}
             for mapping in mappings.values():
                 self.state.touch(mapping.id, "db_poll")
-            self._ensure_lease()
             conn = self._connection("write")
+            if not self._metadata_present(conn):
+                return {}
+            self._ensure_lease()
             counts["IGNORED"] += self._ignore_noops(conn, list(mappings))
             claimed = self._claim(conn, list(mappings))
             units = self._units(claimed, ordered=self.state.ordered_writes)
@@ -350,6 +371,22 @@ class SyncEngine:
                     counts.update(outcome)
                     self.state.touch(mapping.id, "sf_write")
         return {state: n for state, n in counts.items() if n}
+
+    def _metadata_present(self, conn: psycopg.Connection) -> bool:
+        """False (and the connection DB_UNAVAILABLE, with a notification) when Connect's
+        metadata tables are gone; an operator's restart brings the connection back."""
+        names = [qualified(self.schema, t) for t in _METADATA_TABLES]
+        row = conn.execute(
+            "SELECT " + " AND ".join(["to_regclass(%s) IS NOT NULL"] * len(names)), names
+        ).fetchone()
+        if row is not None and row[0]:
+            return True
+        self.state.set_connection_state(ConnectionState.DB_UNAVAILABLE)
+        self.state.add_notification(
+            "postgres-connection", "DB is missing Connect metadata [DatabaseValidationFailed]"
+        )
+        logger.warning("Connect's metadata tables are missing in schema %s", self.schema)
+        return False
 
     def _ignore_noops(self, conn: psycopg.Connection, tables: list[str]) -> int:
         query = sql.SQL(
@@ -623,6 +660,8 @@ class SyncEngine:
             if not self.state.is_syncing():
                 return {}
             conn = self._connection("archive")
+            if not self._metadata_present(conn):
+                return {}
             columns = sql.SQL(", ").join(sql.Identifier(c) for c in _LOG_COLUMNS)
             archive = sql.SQL(
                 """
@@ -740,11 +779,18 @@ class SyncEngine:
             sql.SQL("{} = %s").format(sql.Identifier(c)) for c in columns
         )
         updated = conn.execute(
-            sql.SQL("UPDATE {} SET {} WHERE sfid = %s").format(table, assignments),
+            sql.SQL(
+                "UPDATE {} SET {} WHERE sfid = %s AND _hc_lastop IS DISTINCT FROM 'PENDING'"
+            ).format(table, assignments),
             [*values, change.sfid],
         ).rowcount
         if updated:
             return "update"
+        pending = conn.execute(
+            sql.SQL("SELECT 1 FROM {} WHERE sfid = %s").format(table), [change.sfid]
+        ).fetchone()
+        if pending is not None:
+            return "skipped"  # an application change waits to be written: keep it
         key_value = change.values.get(key) if key else None
         if key and key_value not in (None, ""):
             # A row written here whose sfid has not come back yet (§4.5, race condition).

@@ -47,7 +47,8 @@ def engine_for(
 ) -> Iterator[SyncEngine]:
     org = org or Org(0, records_per_object=10)
     state = state or make_state(org, ordered=kwargs.pop("ordered", True))
-    engine = SyncEngine(dsn, schema=SCHEMA, org=org, state=state, **kwargs)
+    kwargs.setdefault("schema", SCHEMA)
+    engine = SyncEngine(dsn, org=org, state=state, **kwargs)
     try:
         yield engine
     finally:

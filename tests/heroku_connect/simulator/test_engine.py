@@ -340,3 +340,18 @@ def test_write_cycle__sfid_already_on_another_row_fails_and_leaves_the_org_alone
         message, code = _failure(dsn, engine, second.pk)
     assert code == "DUPLICATE_VALUE"
     assert message == f"duplicate value found: Id duplicates value on record with id: {sfid}"
+
+
+def test_write_cycle__missing_metadata_makes_the_connection_db_unavailable(dsn):
+    """Without Connect's metadata tables (here: a schema that has none) the connection goes
+    DB_UNAVAILABLE with a notification, and stays there until it is restarted."""
+    org = Org(0, records_per_object=10)
+    state = make_state(org)
+    with engine_for(dsn, org=org, state=state, schema="simeng_without_metadata") as engine:
+        assert engine.write_cycle() == {}
+        assert state.connection_state == "DB_UNAVAILABLE"
+        [notification] = state.matching_notifications()
+        assert notification.event_type == "postgres-connection"
+        assert notification.message == ("DB is missing Connect metadata [DatabaseValidationFailed]")
+        assert engine.archive_cycle() == {}
+        assert engine.read_cycle() == {}

@@ -126,6 +126,23 @@ def test_read_cycle__applies_salesforce_changes_without_capturing_them(dsn):
     assert log_rows(dsn) == []
 
 
+def test_read_cycle__keeps_a_row_whose_change_waits_to_be_written(dsn):
+    """A poll does not overwrite an application change still PENDING; after the write, the
+    next poll brings the record back as SYNCED."""
+    contact = Contact.objects.create(last_name="Mine")
+    with engine_for(dsn) as engine:
+        engine.write_cycle()
+        sfid = row(dsn, "contact", contact.pk)["sfid"]
+        Contact.objects.filter(pk=contact.pk).update(first_name="App")
+        engine.org.update("Contact", sfid, {"Title": "Changed in Salesforce"})
+        assert engine.read_cycle(generate=False) == {"skipped": 1}
+        assert row(dsn, "contact", contact.pk)["firstname"] == "App"
+        assert engine.write_cycle() == {"SUCCESS": 1}
+        assert engine.read_cycle(generate=False) == {"update": 1}
+    saved = row(dsn, "contact", contact.pk)
+    assert (saved["firstname"], saved["_hc_lastop"]) == ("App", "SYNCED")
+
+
 def test_read_cycle__soft_delete_and_purge(dsn):
     contact = Contact.objects.create(last_name="Doomed")
     with engine_for(dsn) as engine:
