@@ -78,6 +78,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--failed-archive-after", type=_non_negative, default=24 * 3600.0, metavar="S"
     )
     serve.add_argument("--transient-rate", type=_rate, default=0.05, metavar="F")
+    serve.add_argument(
+        "--activity-interval",
+        type=_non_negative,
+        default=5.0,
+        metavar="S",
+        help="seconds between the demo application's writes (0: none)",
+    )
+    serve.add_argument(
+        "--failure-rate",
+        type=_rate,
+        default=0.1,
+        metavar="F",
+        help="share of the demo application's writes that Salesforce rejects",
+    )
     serve.add_argument("--seed-mapping", type=Path, metavar="FILE", help="import this at start")
     serve.add_argument("--verbose", "-v", action="store_true", help="log every request")
 
@@ -150,6 +164,8 @@ def serve(args: argparse.Namespace) -> int:
             archive_after=args.archive_after,
             failed_archive_after=args.failed_archive_after,
             transient_rate=args.transient_rate,
+            activity_interval=args.activity_interval or None,
+            failure_rate=args.failure_rate,
             records_per_object=args.records,
             loops=args.loops,
             initial_mapping=initial_mapping,

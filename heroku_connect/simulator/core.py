@@ -77,6 +77,8 @@ class Simulator:
         archive_after: float = 3600.0,
         failed_archive_after: float = 24 * 3600.0,
         transient_rate: float = 0.0,
+        activity_interval: float | None = None,
+        failure_rate: float = 0.1,
         records_per_object: int = 20,
         loops: bool = False,
         initial_mapping: dict[str, Any] | None = None,
@@ -107,6 +109,8 @@ class Simulator:
             archive_after=archive_after,
             failed_archive_after=failed_archive_after,
             transient_rate=transient_rate,
+            activity_interval=activity_interval,
+            failure_rate=failure_rate,
         )
         self._server: ApiServer | None = None
         self._thread: threading.Thread | None = None
@@ -131,6 +135,8 @@ class Simulator:
             archive_after=speeds["archive_after"],
             failed_archive_after=speeds["failed_archive_after"],
             transient_failure_rate=speeds["transient_rate"],
+            activity_interval=speeds["activity_interval"],
+            failure_rate=speeds["failure_rate"],
             rng_seed=seed,
         )
 
