@@ -270,3 +270,22 @@ def test_pause__during_a_write_pass_is_allowed_and_sticks(simulator):
     assert simulator.state.connection_state == "PAUSED"
     with simulator.state.polling_db() as syncing:
         assert not syncing
+
+
+@pytest.mark.simulator(loops=True, write_interval=0.05, read_interval=0.2)
+def test_loops__background_engine_writes_and_stops_cleanly(contact_sim):
+    """With loops on, a captured insert is written by the background write loop."""
+    _app_write(
+        "INSERT INTO salesforce.contact (lastname, external_id__c) VALUES ('Looped', 'ext-loop')"
+    )
+    deadline = time.monotonic() + 10
+    state = None
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT state FROM salesforce._trigger_log ORDER BY id DESC LIMIT 1")
+            state = cursor.fetchone()[0]
+        if state == "SUCCESS":
+            break
+        time.sleep(0.05)
+    assert state == "SUCCESS"
+    assert contact_sim.org.find("Contact", "External_ID__c", "ext-loop")["LastName"] == "Looped"
