@@ -56,7 +56,7 @@ def test_list__without_the_permission_is_403(client):
 @pytest.mark.django_db
 def test_list__shows_entries_newest_first(operator_client):
     """Operators see who did what, how many rows and the outcome."""
-    record_action(user=None, action="autoretry", target="transient", row_count=0)
+    record_action(user=None, action="autoretry", target="older-entry", row_count=0)
     record_action(
         user=User.objects.get(username="olivia"),
         action="retry",
@@ -66,7 +66,7 @@ def test_list__shows_entries_newest_first(operator_client):
     response = operator_client.get(LIST)
     assert response.status_code == 200
     html = response.content.decode()
-    assert html.index("UNABLE_TO_LOCK_ROW on contact") < html.index("transient")
+    assert html.index("UNABLE_TO_LOCK_ROW on contact") < html.index("older-entry")
     assert "1,234" in html
     assert "system" in html
 
