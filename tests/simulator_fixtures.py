@@ -18,7 +18,6 @@ import pytest
 from django.db import connection
 from django.test import override_settings
 
-from heroku_connect.api import get_unique_connection_write_mode
 from heroku_connect.test.simulator import dsn_from_settings_dict, running_simulator
 
 
@@ -31,6 +30,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture
 def simulator(request: pytest.FixtureRequest, transactional_db: None) -> Iterator[Any]:
     """A started simulator with the library settings pointing at it."""
+    from heroku_connect.api import get_unique_connection_write_mode
     from heroku_connect.conf import settings
 
     marker = request.node.get_closest_marker("simulator")
