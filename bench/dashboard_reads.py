@@ -84,6 +84,11 @@ def _populate(archived: int, live: int) -> None:
             f"CASE WHEN n % 5 = 0 THEN {_message_case()} END "
             f"FROM generate_series({int(archived) + 1}, {int(archived + live)}) n"
         )
+        # A rare group (one archived row in 10,000): its page must not scan the whole archive.
+        cursor.execute(
+            "UPDATE salesforce._trigger_log_archive SET sf_message = 'storage limit exceeded' "
+            "WHERE id % 10000 = 1"
+        )
         cursor.execute(f"SELECT setval('salesforce._trigger_log_id_seq', {int(archived + live)})")
         cursor.execute("VACUUM ANALYZE salesforce._trigger_log_archive")
         cursor.execute("VACUUM ANALYZE salesforce._trigger_log")
@@ -137,13 +142,16 @@ def run(options: Options) -> list[Result]:
     refresh_seconds = time.perf_counter() - started
     lock = ErrorGroupStat.objects.filter(code="UNABLE_TO_LOCK_ROW", table_name="contact").first()
     client = _viewer_client()
+    rare = ErrorGroupStat.objects.filter(code="STORAGE_LIMIT_EXCEEDED").first()
     group_url = f"/failures/?group={lock.key}&source=both" if lock else "/failures/"
+    rare_url = f"/failures/?group={rare.key}&source=both" if rare else "/failures/"
     pages = [
         ("page: overview", "/"),
         ("page: overview, 30 days", "/?range=30d"),
         ("page: error groups", "/groups/"),
         ("page: failures, table filter", "/failures/?table=contact&source=both"),
         ("page: failures, group filter", group_url),
+        ("page: failures, rare group", rare_url),
         ("page: failures, table + since", "/failures/?table=account&since=2000-01-01T00:00"),
         ("json: overview", "/api/overview.json"),
         ("json: error groups", "/api/error-groups.json"),

@@ -255,9 +255,53 @@ def normalise(sf_message: str | None) -> str:
     return text.strip(" ")[:MAX_NORMALISED_LENGTH] or NO_MESSAGE
 
 
+_PLACEHOLDERS = re.compile(r"<(?:id|n|value|email|detail)>")
+
+
+def required_fragments(normalised_message: str, *, limit: int = 2) -> list[str]:
+    """Literal pieces every raw message of this normalised message contains (longest first).
+
+    The rules only replace text by placeholders, collapse whitespace, strip and truncate, so
+    each space- and placeholder-free piece of the normalised text appears verbatim in the raw
+    message. The group filter checks them with a cheap ``LIKE`` before the costly function.
+    """
+    if normalised_message == NO_MESSAGE:
+        return []
+    pieces = {
+        piece
+        for word in normalised_message.split(" ")
+        for piece in _PLACEHOLDERS.split(word)
+        if len(piece) >= 3
+    }
+    return sorted(pieces, key=lambda piece: (-len(piece), piece))[:limit]
+
+
 def normalise_sql(column: str) -> str:
     """SQL computing :func:`normalise` of ``column`` (a trusted SQL expression)."""
     return f"{SQL_FUNCTION}({column})"
+
+
+def _like_contains(piece: str) -> str:
+    escaped = piece.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def guarded_normalise_sql(column: str, normalised_message: str) -> tuple[str, list[str]]:
+    """SQL that equals ``normalised_message`` exactly for the messages of that group.
+
+    :func:`normalise_sql`, computed only when ``column`` contains the group's
+    :func:`required_fragments` (a cheap ``LIKE``; NULL otherwise). Inside a ``CASE`` the
+    pre-check does not change the planner's row estimate, so a page of a large group is still
+    read newest-first through the primary key and stops after one page.
+    """
+    pieces = required_fragments(normalised_message)
+    if not pieces:
+        return normalise_sql(column), []
+    checks = " AND ".join(f"{column} LIKE %s" for _piece in pieces)
+    return (
+        f"CASE WHEN {checks} THEN {normalise_sql(column)} END",
+        [_like_contains(piece) for piece in pieces],
+    )
 
 
 def function_sql() -> str:

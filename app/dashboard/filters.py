@@ -144,8 +144,9 @@ class Selection:
 
 
 def _group_filter(group: errors.GroupRef) -> tuple[dict[str, Any], Q]:
-    sql = errors.normalise_sql('"sf_message"')
-    return {"_dashboard_group": RawSQL(sql, ())}, Q(
+    """Rows of the group: a cheap ``LIKE`` on literal pieces, then the exact normalisation."""
+    sql, params = errors.guarded_normalise_sql('"sf_message"', group.normalised_message)
+    return {"_dashboard_group": RawSQL(sql, params)}, Q(
         table_name=group.table_name, _dashboard_group=group.normalised_message
     )
 

@@ -35,6 +35,6 @@ def test_bench__dashboard_reads_prints_one_line_per_page():
     lines = [line for line in result.stdout.splitlines() if line.strip()]
     assert lines[0].split()[:3] == ["benchmark", "rows", "stmts"]
     names = [line.split("  ")[0] for line in lines[2:]]
-    assert [n.split(":")[0] for n in names[:8]] == ["page"] * 6 + ["json"] * 2
-    assert names[8].startswith("summary refresh")
+    assert [n.split(":")[0] for n in names[:9]] == ["page"] * 7 + ["json"] * 2
+    assert names[9].startswith("summary refresh")
     assert all(" 1100 " in line for line in lines[2:])

@@ -137,3 +137,18 @@ def test_parse_group_key__tampered_is_refused(key):
     """Malformed keys, wrong codes and bad table names raise InvalidGroupKey."""
     with pytest.raises(errors.InvalidGroupKey):
         errors.parse_group_key(key)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        *(message for message, _code, _normalised in TEMPLATES if message),
+        "Tabs\tand\nnewlines  and 'quoted text' with \"more\" and x@y.example 12.5,7 ok",
+        "a" * 400 + " tail beyond the truncation",
+        "ids 0033000000AbCdEAAA,0033000000AbCdEAAB and <n> literally",
+    ],
+)
+def test_required_fragments__always_in_the_raw_message(message):
+    """Every fragment used as a LIKE pre-filter occurs in each raw message of the group."""
+    fragments = errors.required_fragments(errors.normalise(message), limit=50)
+    assert all(fragment in message for fragment in fragments)

@@ -186,3 +186,22 @@ def test_selection_form__posts_to_the_confirmation(client, operator):
     assert confirm.status_code == 200
     assert client.post(url, {"scope": "ids", "next": "/failures/"}).status_code == 400
     assert TriggerLog.objects.get(pk=row.pk).state == "FAILED"
+
+
+def test_group_filter__exact_for_every_template():
+    """For each §5 template (and LIKE metacharacters), the group selects exactly its rows."""
+    from tests.app.dashboard.test_errors import TEMPLATES
+
+    messages = [m for m, _c, _n in TEMPLATES if m] + [
+        "50% of Field_x__c failed",
+        "50x of Fieldyx__c",
+    ]
+    rows = {make_log(table_name="contact", sf_message=m).id: m for m in messages}
+    for message in messages:
+        cause = errors.classify(message)
+        key = errors.group_key("contact", cause.code, cause.normalised_message)
+        selected = set(
+            filters.selection_from_params({"group": key}).live.values_list("id", flat=True)
+        )
+        expected = {pk for pk, m in rows.items() if errors.normalise(m) == cause.normalised_message}
+        assert selected == expected, message
