@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+from django.db import connection
 from psycopg.rows import dict_row
 
 from app.salesforce.models import Account, Contact, Project, RecordType, User
@@ -15,11 +16,29 @@ from heroku_connect.schema import CONNECT_SESSION_SQL
 from heroku_connect.simulator.engine import SyncEngine
 from heroku_connect.simulator.org import Org
 from heroku_connect.simulator.state import MappingConfig, MappingState, SimulatorState
+from heroku_connect.test.simulator import dsn_from_settings_dict
 
 SCHEMA = "salesforce"
 MODELS = (User, RecordType, Account, Contact, Project)
 TABLES = ("user", "recordtype", "account", "contact", "project__c", "_trigger_log",
           "_trigger_log_archive")  # fmt: skip
+
+
+@contextmanager
+def engine_database() -> Iterator[str]:
+    """The test database's DSN, its example tables emptied before and after.
+
+    Use it under ``transactional_db``: the engine writes through its own connections, so the
+    test's own writes must be committed to be seen.
+    """
+    dsn = dsn_from_settings_dict(connection.settings_dict)
+    if not connection.settings_dict["NAME"].startswith("test_"):
+        raise RuntimeError("refusing to empty tables outside a test database")
+    truncate_all(dsn)
+    try:
+        yield dsn
+    finally:
+        truncate_all(dsn)
 
 
 def truncate_all(dsn: str) -> None:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Iterator
 
 import pytest
-from django.db import connection
 
 from app.salesforce.models import Account, Contact, Project
 from heroku_connect.simulator.org import Org
-from heroku_connect.test.simulator import dsn_from_settings_dict
 from tests.heroku_connect.simulator.engine_helpers import (
+    engine_database,
     engine_for,
     hc_err,
     log_rows,
@@ -21,15 +21,11 @@ from tests.heroku_connect.simulator.engine_helpers import (
     truncate_all,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
 
 @pytest.fixture
-def dsn() -> str:
-    url = dsn_from_settings_dict(connection.settings_dict)
-    truncate_all(url)
-    yield url
-    truncate_all(url)
+def dsn(transactional_db: None) -> Iterator[str]:
+    with engine_database() as url:
+        yield url
 
 
 def test_write_cycle__insert_creates_record_and_writes_sfid_back(dsn):

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
-from django.db import connection
 
 from heroku_connect.simulator.org import Org
-from heroku_connect.test.simulator import dsn_from_settings_dict
 from tests.heroku_connect.simulator.engine_helpers import (
+    engine_database,
     engine_for,
     log_rows,
     make_state,
     query,
-    truncate_all,
 )
-
-pytestmark = pytest.mark.django_db(transaction=True)
 
 EXPECTED_CODES = {
     "REQUIRED_FIELD_MISSING",
@@ -32,11 +29,9 @@ EXPECTED_CODES = {
 
 
 @pytest.fixture
-def dsn() -> str:
-    url = dsn_from_settings_dict(connection.settings_dict)
-    truncate_all(url)
-    yield url
-    truncate_all(url)
+def dsn(transactional_db: None) -> Iterator[str]:
+    with engine_database() as url:
+        yield url
 
 
 def _run(engine, rounds: int) -> dict[str, int]:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
-from django.db import connection
 
 from app.salesforce.models import Account, Contact
 from heroku_connect.models import TriggerLog, TriggerLogArchive
 from heroku_connect.simulator.engine import APPLICATION_NAME
 from heroku_connect.simulator.org import Org
-from heroku_connect.test.simulator import dsn_from_settings_dict
 from tests.heroku_connect.simulator.engine_helpers import (
+    engine_database,
     engine_for,
     log_rows,
     make_state,
@@ -19,15 +20,11 @@ from tests.heroku_connect.simulator.engine_helpers import (
     truncate_all,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
 
 @pytest.fixture
-def dsn() -> str:
-    url = dsn_from_settings_dict(connection.settings_dict)
-    truncate_all(url)
-    yield url
-    truncate_all(url)
+def dsn(transactional_db: None) -> Iterator[str]:
+    with engine_database() as url:
+        yield url
 
 
 def test_archive_cycle__moves_processed_rows_keeping_ids(dsn):
