@@ -479,20 +479,22 @@ def claim_job(job_id: int) -> ImportJob | None:
     return job
 
 
-def run_import(
-    job_id: int,
-    *,
-    client: Any,
-    sleep: Callable[[float], None] = time.sleep,
-) -> ImportJob | None:
-    """Drive one job to DONE or FAILED; each step is stored, so a later run resumes it.
+def continue_job(job_id: int, attempt: int) -> ImportJob | None:
+    """The job for the next step of the run holding claim ``attempt``; None if taken over/ended."""
+    return (
+        ImportJob.objects.select_related("connection", "requested_by")
+        .filter(pk=job_id, attempt=attempt, state__in=ImportJob.ACTIVE_STATES)
+        .first()
+    )
 
-    Idempotent: a finished or freshly heart-beating job is left alone (returns None); an
-    uploaded job is not uploaded again, only polled.
+
+def import_step(job: ImportJob, *, client: Any) -> float | None:
+    """Advance a claimed job by one step (upload, then one poll per step).
+
+    Returns the seconds to wait before the next step (bounded backoff), or None when the job
+    has ended (DONE / FAILED, audited) or another run took it over. Never raises: an API
+    failure fails the job with the problem as its reason.
     """
-    job = claim_job(job_id)
-    if job is None:
-        return None
     run = _Run(job)
     cid = job.connection.connection_id
     timeout = import_timeout()
@@ -508,28 +510,26 @@ def run_import(
             run.save(state=ImportJob.State.UPLOADING)
             client.import_mapping(cid, job.document)
             run.save(state=ImportJob.State.WAITING, uploaded_at=timezone.now())
-        while True:
-            state = str(client.get_connection(cid).get("state") or "")
-            run.save(polls=job.polls + 1, last_connection_state=state)
-            if state != "IMPORT_CONFIGURATION":
-                if connection_health(state) == HealthClass.UNHEALTHY:
-                    run.finish(ImportJob.State.FAILED, f"The connection went to {state}.")
-                else:
-                    run.finish(ImportJob.State.DONE)
-                break
-            if timezone.now() - job.started_at > timeout:
-                run.finish(
-                    ImportJob.State.FAILED,
-                    f"Timed out after {int(timeout.total_seconds())} s: the connection is "
-                    "still in IMPORT_CONFIGURATION.",
-                )
-                break
-            sleep(poll_delay(job.polls - 1))
+        state = str(client.get_connection(cid).get("state") or "")
+        run.save(polls=job.polls + 1, last_connection_state=state)
+        if state != "IMPORT_CONFIGURATION":
+            if connection_health(state) == HealthClass.UNHEALTHY:
+                run.finish(ImportJob.State.FAILED, f"The connection went to {state}.")
+            else:
+                run.finish(ImportJob.State.DONE)
+        elif timezone.now() - job.started_at > timeout:
+            run.finish(
+                ImportJob.State.FAILED,
+                f"Timed out after {int(timeout.total_seconds())} s: the connection is "
+                "still in IMPORT_CONFIGURATION.",
+            )
+        else:
+            return poll_delay(job.polls - 1)
     except _ClaimLost:
         return None
     except Exception as exc:
         if not is_api_error(exc):
-            logger.exception("Import job %s failed unexpectedly", job_id)
+            logger.exception("Import job %s failed unexpectedly", job.pk)
         try:
             run.finish(ImportJob.State.FAILED, describe_api_error(exc))
         except _ClaimLost:
@@ -539,8 +539,28 @@ def run_import(
         try:
             fetch_deployed_export(client=client, conn=job.connection)
         except Exception as exc:  # the diff page offers a manual fetch
-            logger.warning("Export after import %s failed: %s", job_id, describe_api_error(exc))
-    return job
+            logger.warning("Export after import %s failed: %s", job.pk, describe_api_error(exc))
+    return None
+
+
+def run_import(
+    job_id: int,
+    *,
+    client: Any,
+    sleep: Callable[[float], None] = time.sleep,
+) -> ImportJob | None:
+    """Claim a job and drive it to DONE or FAILED in this thread (tests, bench, scripts).
+
+    The Celery task runs the same steps but re-enqueues itself between them instead of
+    sleeping. Returns None when the job was not claimable (finished, or another run is
+    heart-beating) or was taken over meanwhile.
+    """
+    job = claim_job(job_id)
+    if job is None:
+        return None
+    while (delay := import_step(job, client=client)) is not None:
+        sleep(delay)
+    return job if not job.is_active else None
 
 
 def fetch_deployed_export(*, client: Any, conn: Connection) -> DeployedMapping:

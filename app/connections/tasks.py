@@ -23,10 +23,20 @@ def refresh_status() -> int:
 
 
 @shared_task(name="connections.run_import", ignore_result=True, acks_late=True)
-def run_import(job_id: int) -> str | None:
-    """Upload a job's mapping and wait until the connection has applied it."""
-    job = services.run_import(job_id, client=services.make_client())
-    return job.state if job is not None else None
+def run_import(job_id: int, attempt: int | None = None) -> str | None:
+    """One step of an import (upload, or one poll); re-enqueues itself with the backoff.
+
+    Without ``attempt`` it claims the job (first run, or recovery of an abandoned one); with
+    it, it continues that claim's run and stops if another run has taken the job over. The
+    worker never sleeps, so a long import does not block the status refresh.
+    """
+    job = services.claim_job(job_id) if attempt is None else services.continue_job(job_id, attempt)
+    if job is None:
+        return None
+    delay = services.import_step(job, client=services.make_client())
+    if delay is not None:
+        run_import.apply_async((job_id, job.attempt), countdown=delay)
+    return job.state
 
 
 @shared_task(name="connections.recover_imports", ignore_result=True)
