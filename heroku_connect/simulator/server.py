@@ -982,6 +982,91 @@ def describe(server: ApiServer, request: Request) -> Response:
     return Response(200, server.org.describe(name).as_json())
 
 
+@route("GET", rf"{API}/apps/(?P<app>[^/]+)")
+def app_db_keys(server: ApiServer, request: Request) -> Response:
+    """Candidate database config vars of the app (#5): the simulator's one database."""
+    if not _owns_app(server, request.params["app"]):
+        raise HttpError(404, f"App {request.params['app']} not found.")
+    return Response(
+        200,
+        {"db_keys": [{"name": server.state.snapshot().db_key, "addon": {"plan": "standard-0"}}]},
+    )
+
+
+@route("POST", rf"{API}/connections/{C}/authorize_url")
+def authorize_url(server: ApiServer, request: Request) -> Response:
+    """Start Salesforce OAuth (#6): 201 with the login URL of the chosen environment."""
+    server.connection_or_404(request.params["connection_id"])
+    body = _object_body(request)
+    environment = body.get("environment", "production")
+    hosts = {"production": "login.salesforce.com", "sandbox": "test.salesforce.com"}
+    if environment == "custom":
+        domain = body.get("domain")
+        if not isinstance(domain, str) or not re.fullmatch(r"[A-Za-z0-9.-]+", domain):
+            raise HttpError(400, "A custom environment needs a login 'domain'.")
+        host = domain
+    elif environment in hosts:
+        host = hosts[environment]
+    else:
+        raise HttpError(400, "environment must be production, sandbox or custom.")
+    return Response(201, {"redirect": f"https://{host}/services/oauth2/authorize?simulated=1"})
+
+
+def _target_version(value: Any) -> str:
+    if not isinstance(value, str | int | float) or not re.fullmatch(r"\d{2}(\.0)?", str(value)):
+        raise HttpError(400, "Invalid request parameters: target_version must look like 61.0.")
+    return f"{int(float(value))}.0"
+
+
+def _schema_diff(server: ApiServer, target: str) -> dict[str, Any]:
+    connection = server.state.snapshot()
+    return {
+        "current_api_version": connection.api_version,
+        "target_api_version": target,
+        "guid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{connection.id}/{target}")),
+        "mappings": [
+            {
+                "name": m.object_name,
+                "fields_have_changed": False,
+                "has_unsafe_changes": False,
+                "action_undetermined": False,
+                "result_message": "No field changes between the versions.",
+            }
+            for m in connection.mappings.values()
+        ],
+    }
+
+
+@route("GET", rf"{API}/connections/{C}/schema-diff")
+def schema_diff(server: ApiServer, request: Request) -> Response:
+    """Per-mapping field diff to a target API version (#24); the simulated org never differs."""
+    server.connection_or_404(request.params["connection_id"])
+    return Response(
+        200, _schema_diff(server, _target_version(request.query_value("target_version")))
+    )
+
+
+@route("POST", rf"{API}/connections/{C}/actions/change-sf-api-version")
+@route("POST", rf"{API}/connections/{C}/actions/upgrade-api-version")
+def change_api_version(server: ApiServer, request: Request) -> Response:
+    """Change the Salesforce API version (#25): PAUSED only, and no mapping still polling."""
+    server.connection_or_404(request.params["connection_id"])
+    target = _target_version(_object_body(request).get("target_version"))
+    syncing = [
+        m.object_name
+        for m in server.state.mappings()
+        if m.state in (MappingState.POLLING_SF_CHANGES, MappingState.POLLING_SF_BULK)
+    ]
+    if syncing:
+        raise HttpError(
+            409, f"Mapping {syncing[0]} is still syncing.", error=f"Mapping {syncing[0]} is "
+            "still syncing. Try again when it is done.", syncing_mappings=syncing,
+        )  # fmt: skip
+    diff = _schema_diff(server, target)
+    server.state.change_api_version(target)
+    return Response(202, {**diff, "target_version": target})
+
+
 # --- control endpoints (no token) -------------------------------------------------------
 
 CONTROL = r"/__simulator__"

@@ -494,6 +494,16 @@ class SimulatorState:
             if "features" in fields:
                 self.connection.features.update(fields["features"])
 
+    def change_api_version(self, version: str) -> None:
+        """Change the Salesforce API version; only while PAUSED (409 otherwise)."""
+        with self.lock:
+            if self.connection.state != ConnectionState.PAUSED:
+                raise StateError(
+                    "The connection must be PAUSED to change the Salesforce API version; "
+                    f"it is {self.connection.state}."
+                )
+            self.connection.api_version = version
+
     def set_ordered_writes(self, ordered: bool) -> None:
         with self.lock:
             self.connection.features["poll_db_no_merge"] = bool(ordered)

@@ -289,3 +289,61 @@ def test_loops__background_engine_writes_and_stops_cleanly(contact_sim):
         time.sleep(0.05)
     assert state == "SUCCESS"
     assert contact_sim.org.find("Contact", "External_ID__c", "ext-loop")["LastName"] == "Looped"
+
+
+def test_apps__db_keys(simulator):
+    """GET /apps/{app} lists the database config var; other apps are 404."""
+    s = session(simulator)
+    body = s.get(f"{simulator.api_url}/apps/{simulator.app_name}", timeout=5).json()
+    assert body["db_keys"][0]["name"] == "DATABASE_URL"
+    assert s.get(f"{simulator.api_url}/apps/other", timeout=5).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "host"),
+    [
+        ({}, "login.salesforce.com"),
+        ({"environment": "sandbox"}, "test.salesforce.com"),
+        ({"environment": "custom", "domain": "acme.my.salesforce.com"}, "acme.my.salesforce.com"),
+    ],
+)
+def test_authorize_url__201_with_redirect(simulator, body, host):
+    """POST authorize_url answers 201 {redirect} for the chosen login host."""
+    response = session(simulator).post(
+        connection_url(simulator, "/authorize_url"), json=body, timeout=5
+    )
+    assert response.status_code == 201
+    assert response.json()["redirect"].startswith(f"https://{host}/services/oauth2/authorize")
+
+
+def test_authorize_url__bad_environment_is_400(simulator):
+    """Unknown environments and custom ones without a domain are 400."""
+    s = session(simulator)
+    url = connection_url(simulator, "/authorize_url")
+    assert s.post(url, json={"environment": "moon"}, timeout=5).status_code == 400
+    assert s.post(url, json={"environment": "custom"}, timeout=5).status_code == 400
+
+
+def test_api_version__schema_diff_and_change_while_paused(contact_sim):
+    """schema-diff lists the mappings; the change needs PAUSED (409) and a sane version (400)."""
+    s = session(contact_sim)
+    diff = s.get(connection_url(contact_sim, "/schema-diff?target_version=61.0"), timeout=5)
+    assert diff.status_code == 200
+    assert diff.json()["target_api_version"] == "61.0"
+    assert [m["name"] for m in diff.json()["mappings"]] == ["Contact"]
+    assert s.get(connection_url(contact_sim, "/schema-diff"), timeout=5).status_code == 400
+    change = connection_url(contact_sim, "/actions/change-sf-api-version")
+    refused = s.post(change, json={"target_version": "61.0"}, timeout=5)
+    assert refused.status_code == 409
+    assert "PAUSED" in refused.json()["message"]
+    s.post(connection_url(contact_sim, "/actions/pause"), timeout=5)
+    assert s.post(change, json={"target_version": "sixty"}, timeout=5).status_code == 400
+    contact_sim.state.set_mapping_state(_mapping_id(contact_sim), "POLLING_SF_CHANGES")
+    syncing = s.post(change, json={"target_version": "61.0"}, timeout=5)
+    assert syncing.status_code == 409
+    assert syncing.json()["syncing_mappings"] == ["Contact"]
+    contact_sim.state.set_mapping_state(_mapping_id(contact_sim), "DATA_SYNCED")
+    done = s.post(change, json={"target_version": "61.0"}, timeout=5)
+    assert done.status_code == 202
+    assert done.json()["target_version"] == "61.0"
+    assert s.get(connection_url(contact_sim), timeout=5).json()["api_version"] == "61.0"
