@@ -276,14 +276,17 @@ class SyncEngine:
 
     # --- connections ----------------------------------------------------------------------
 
-    def _connect(self) -> psycopg.Connection:
-        """A connection writing as Heroku Connect (not captured by the triggers), in UTC."""
-        conn = psycopg.connect(
+    def _open(self) -> psycopg.Connection:
+        return psycopg.connect(
             self.database_url,
             autocommit=True,
             connect_timeout=10,
             application_name=APPLICATION_NAME,
         )
+
+    def _connect(self) -> psycopg.Connection:
+        """A connection writing as Heroku Connect (not captured by the triggers), in UTC."""
+        conn = self._open()
         conn.execute("SET TIME ZONE 'UTC'")
         conn.execute(CONNECT_SESSION_SQL)
         conn.execute(
@@ -306,12 +309,7 @@ class SyncEngine:
         """Hold the advisory lock that tells other engines our PENDING rows are in progress."""
         if self._lease is not None and not self._lease.closed:
             return
-        self._lease = psycopg.connect(
-            self.database_url,
-            autocommit=True,
-            connect_timeout=10,
-            application_name=APPLICATION_NAME,
-        )
+        self._lease = self._open()
         self._lease.execute("SELECT pg_advisory_lock(%s, %s)", [ADVISORY_NAMESPACE, self.token])
 
     # --- mappings -------------------------------------------------------------------------
