@@ -63,7 +63,8 @@ with a ``postgres-connection`` notification "DB is missing Connect metadata
 
 Heroku Connect's loops do nothing while the connection is paused, importing or in an error
 state (application writes are still captured by the triggers, and the demo's application
-activity goes on); mappings being created, altered or reloaded are skipped.
+activity goes on); mappings being created, altered or reloaded, or in an error state
+(``BAD_CONFIG``, ...), are skipped.
 """
 
 from __future__ import annotations

@@ -351,3 +351,21 @@ def test_write_cycle__missing_metadata_makes_the_connection_db_unavailable(dsn):
         assert notification.message == ("DB is missing Connect metadata [DatabaseValidationFailed]")
         assert engine.archive_cycle() == {}
         assert engine.read_cycle() == {}
+
+
+def test_write_cycle__mapping_in_bad_config_is_skipped(dsn):
+    """A mapping in an error state (BAD_CONFIG) neither writes nor polls; others go on."""
+    org = Org(0, records_per_object=10)
+    state = make_state(org)
+    state.set_mapping_state(state.mapping_for_object("Contact").id, "BAD_CONFIG")
+    Contact.objects.create(last_name="Stuck")
+    Account.objects.create(name="Moving")
+    with engine_for(dsn, org=org, state=state) as engine:
+        assert engine.write_cycle() == {"SUCCESS": 1}
+        engine.read_cycle(generate=False)
+    assert sorted((r["table_name"], r["state"]) for r in log_rows(dsn)) == [
+        ("account", "SUCCESS"),
+        ("contact", "NEW"),
+    ]
+    assert state.mapping_for_object("Contact").times["sf_poll"] is None
+    assert state.mapping_for_object("Account").times["sf_poll"] is not None
