@@ -10,16 +10,8 @@ from . import services
 @shared_task(name="connections.refresh_status", ignore_result=True)
 def refresh_status() -> int:
     """Beat task: refresh connections, mappings, notifications and exports from the API."""
-    try:
-        client = services.make_client()
-    except Exception as exc:  # e.g. the client cannot be built: record it for the banner
-        from .errors import api_error_kind, describe_api_error
-        from .models import RefreshRun
-
-        return RefreshRun.objects.create(
-            ok=False, error_kind=api_error_kind(exc), error_message=describe_api_error(exc)
-        ).pk
-    return services.refresh_status(client=client).pk
+    with services.make_client() as client:
+        return services.refresh_status(client=client).pk
 
 
 @shared_task(name="connections.run_import", ignore_result=True, acks_late=True)
@@ -33,7 +25,8 @@ def run_import(job_id: int, attempt: int | None = None) -> str | None:
     job = services.claim_job(job_id) if attempt is None else services.continue_job(job_id, attempt)
     if job is None:
         return None
-    delay = services.import_step(job, client=services.make_client())
+    with services.make_client() as client:
+        delay = services.import_step(job, client=client)
     if delay is not None:
         run_import.apply_async((job_id, job.attempt), countdown=delay)
     return job.state

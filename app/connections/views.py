@@ -84,7 +84,8 @@ def fetch_deployed(request: HttpRequest, connection_id: str) -> HttpResponse:
     """Fetch the deployed mapping (export) and the org's required fields now."""
     conn = get_object_or_404(Connection, connection_id=connection_id)
     try:
-        services.fetch_deployed(client=services.make_client(), conn=conn)
+        with services.make_client() as client:
+            services.fetch_deployed(client=client, conn=conn)
     except Exception as exc:
         _api_failure(request, exc, "Fetching the deployed mapping")
     else:
@@ -162,13 +163,10 @@ def action(
     label = services.ACTION_LABELS[chosen]
     if request.method == "POST":
         try:
-            services.perform_action(
-                client=services.make_client(),
-                user=request.user,
-                action=chosen,
-                conn=conn,
-                mapping=mapping,
-            )
+            with services.make_client() as client:
+                services.perform_action(
+                    client=client, user=request.user, action=chosen, conn=conn, mapping=mapping
+                )
         except Exception as exc:
             _api_failure(request, exc, label)
         else:

@@ -31,13 +31,13 @@ class Command(BaseCommand):
         from heroku_connect.mapping import get_mapping
 
         code = get_mapping()
-        client = services.make_client()
         try:
-            connection_id = options["connection"] or self._only_connection(client)
-            deployed = client.export_mapping(connection_id)
-            required = services.required_fields_for(
-                client=client, connection_id=connection_id, code=code
-            )
+            with services.make_client() as client:
+                connection_id = options["connection"] or self._only_connection(client)
+                deployed = client.export_mapping(connection_id)
+                required = services.required_fields_for(
+                    client=client, connection_id=connection_id, code=code
+                )
         except CommandError:
             raise
         except Exception as exc:

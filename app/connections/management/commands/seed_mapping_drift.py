@@ -50,26 +50,32 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         from heroku_connect.mapping import get_mapping
 
-        client = services.make_client()
-        host = urlsplit(client.endpoint).hostname or ""
-        if host not in LOCAL_HOSTS:
-            raise CommandError(
-                f"Refusing to deploy a drifted mapping to {host or 'an unset endpoint'}: "
-                "this command is for a local simulator only."
-            )
+        with services.make_client() as client:
+            host = urlsplit(client.endpoint).hostname or ""
+            if host not in LOCAL_HOSTS:
+                raise CommandError(
+                    f"Refusing to deploy a drifted mapping to {host or 'an unset endpoint'}: "
+                    "this command is for a local simulator only."
+                )
+            cid = self._deploy(client, drifted(get_mapping()), options["timeout"])
+        self.stdout.write(f"Deployed a drifted mapping to connection {cid}.")
+
+    def _deploy(self, client: Any, document: dict[str, Any], timeout: float) -> str:
         try:
-            (connection,) = client.list_connections(services.configured_app_name())
-            cid = str(connection["id"])
-            client.import_mapping(cid, drifted(get_mapping()))
-            deadline = time.monotonic() + options["timeout"]
+            connections = client.list_connections(services.configured_app_name())
+            if len(connections) != 1:
+                raise CommandError(f"Expected one connection, found {len(connections)}.")
+            cid = str(connections[0]["id"])
+            client.import_mapping(cid, document)
+            deadline = time.monotonic() + timeout
             while client.get_connection(cid).get("state") == "IMPORT_CONFIGURATION":
                 if time.monotonic() > deadline:
                     raise CommandError("The simulator is still importing; giving up.")
                 time.sleep(0.5)
-        except (CommandError, ValueError):
+        except CommandError:
             raise
         except Exception as exc:
             if not is_api_error(exc):
                 raise
             raise CommandError(describe_api_error(exc)) from exc
-        self.stdout.write(f"Deployed a drifted mapping to connection {cid}.")
+        return cid
