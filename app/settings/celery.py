@@ -33,5 +33,5 @@ CELERY_BEAT_SCHEDULE["dashboard-autoretry"] = {
 # Operator dashboard I (app.dashboard): rebuild the error-group and error-rate summaries.
 CELERY_BEAT_SCHEDULE["dashboard-refresh-stats"] = {
     "task": "dashboard.refresh_stats",
-    "schedule": timedelta(minutes=5),
+    "schedule": timedelta(minutes=2),
 }
