@@ -634,6 +634,7 @@ class Action(StrEnum):
     RESUME = "resume"
     RESTART = "restart"
     RELOAD = "reload"
+    ACKNOWLEDGE = "acknowledge"
 
 
 ACTION_LABELS = {
@@ -641,30 +642,50 @@ ACTION_LABELS = {
     Action.RESUME: "Resume connection",
     Action.RESTART: "Restart (recover) connection",
     Action.RELOAD: "Reload mapping",
+    Action.ACKNOWLEDGE: "Acknowledge notifications",
 }
+
+#: Actions on one mapping (the others act on the connection).
+MAPPING_ACTIONS = frozenset({Action.RELOAD})
+
+
+def _call_action(
+    client: Any, action: Action, conn: Connection, mapping: Mapping | None
+) -> tuple[str, int]:
+    """Send the action; returns the audit target and the number of things it affected."""
+    if action in MAPPING_ACTIONS:
+        if mapping is None:
+            raise ValueError(f"{action} needs a mapping")
+        client.reload_mapping(mapping.mapping_id)
+        return f"mapping {mapping.object_name} ({mapping.mapping_id})", 1
+    target = f"connection {conn.connection_id}"
+    if action == Action.ACKNOWLEDGE:
+        # Only what the operator has seen: notifications created before our last fetch.
+        seen = Notification.objects.filter(connection=conn, acknowledged=False)
+        client.acknowledge_notifications(
+            conn.connection_id, before=(conn.fetched_at or timezone.now()).isoformat()
+        )
+        return target, seen.update(acknowledged=True)
+    getattr(client, f"{action.value}_connection")(conn.connection_id)
+    return target, 1
 
 
 def perform_action(
     *, client: Any, user: Any, action: Action, conn: Connection, mapping: Mapping | None = None
-) -> None:
+) -> int:
     """Call the API action and record it (also when it fails; the exception is re-raised)."""
-    if action == Action.RELOAD:
-        assert mapping is not None
-        target = f"mapping {mapping.object_name} ({mapping.mapping_id})"
-        call: Callable[[], Any] = lambda: client.reload_mapping(mapping.mapping_id)  # noqa: E731
-    else:
-        target = f"connection {conn.connection_id}"
-        method = getattr(client, f"{action.value}_connection")
-        call = lambda: method(conn.connection_id)  # noqa: E731
     try:
-        call()
+        target, count = _call_action(client, action, conn, mapping)
     except Exception as exc:
         record_action(
             user=user,
             action=f"connections.{action.value}",
-            target=target,
+            target=f"mapping {mapping.mapping_id}"
+            if mapping
+            else f"connection {conn.connection_id}",
             outcome="error",
             detail=describe_api_error(exc),
         )
         raise
-    record_action(user=user, action=f"connections.{action.value}", target=target, row_count=1)
+    record_action(user=user, action=f"connections.{action.value}", target=target, row_count=count)
+    return count

@@ -139,7 +139,7 @@ def _action_target(
     connection_id: str, action: services.Action, mapping_id: str | None
 ) -> tuple[Connection, Mapping | None]:
     conn = get_object_or_404(Connection, connection_id=connection_id)
-    if (action == services.Action.RELOAD) != (mapping_id is not None):
+    if (action in services.MAPPING_ACTIONS) != (mapping_id is not None):
         raise Http404("No such action.")
     mapping = (
         get_object_or_404(Mapping, connection=conn, mapping_id=mapping_id, removed_at=None)

@@ -346,3 +346,18 @@ def test_seed_mapping_drift__refuses_remote_endpoints(settings):
     settings.HEROKU_CONNECT_API_ENDPOINT = "https://connect-eu.heroku.com/api/v3"
     with pytest.raises(CommandError, match="local simulator only"):
         call_command("seed_mapping_drift")
+
+
+def test_actions__acknowledge_seen_notifications(simulator, boss_client):
+    """Acknowledging sends the API call for what was fetched; newer ones stay open."""
+    simulator.state.add_notification("mapping-error", "seen before the refresh")
+    _refresh()
+    simulator.state.add_notification("mapping-error", "arrived after the refresh")
+    url = reverse("connections:action", args=[simulator.connection_id, "acknowledge"])
+    assert b"Acknowledge the unacknowledged" in boss_client.get(url).content
+    boss_client.post(url)
+    open_messages = [n.message for n in simulator.state.matching_notifications()]
+    assert open_messages == ["arrived after the refresh"]
+    assert not Notification.objects.filter(acknowledged=False).exists()
+    entry = AuditEntry.objects.get(action="connections.acknowledge")
+    assert (entry.outcome, entry.row_count) == ("ok", 1)
