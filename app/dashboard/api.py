@@ -57,11 +57,12 @@ def api_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     return require_GET(never_cache(wrapped))
 
 
-def _iso(value: Any) -> str | None:
+def iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _group(group: ErrorGroupStat) -> dict[str, Any]:
+def group_payload(group: ErrorGroupStat) -> dict[str, Any]:
+    """One error group as JSON (also used by ``manage.py triage_report --json``)."""
     return {
         "key": group.key,
         "table_name": group.table_name,
@@ -70,8 +71,8 @@ def _group(group: ErrorGroupStat) -> dict[str, Any]:
         "live_count": group.live_count,
         "archive_count": group.archive_count,
         "total": group.total,
-        "first_seen": _iso(group.first_seen),
-        "last_seen": _iso(group.last_seen),
+        "first_seen": iso(group.first_seen),
+        "last_seen": iso(group.last_seen),
         "samples": group.sample_ids,
         "hint": group.hint,
         "failures_url": reverse("dashboard:failures") + f"?group={group.key}&source=both",
@@ -87,8 +88,8 @@ def overview(request: HttpRequest) -> HttpResponse:
     age = data.oldest_waiting_age
     return JsonResponse(
         {
-            "generated_at": _iso(data.now),
-            "stats_refreshed_at": _iso(data.stats_refreshed_at),
+            "generated_at": iso(data.now),
+            "stats_refreshed_at": iso(data.stats_refreshed_at),
             "totals": {
                 "failed": data.total.failed,
                 "archived_failed": data.total.archived_failed,
@@ -105,18 +106,18 @@ def overview(request: HttpRequest) -> HttpResponse:
                 }
                 for t in data.tables
             ],
-            "oldest_waiting_at": _iso(data.oldest_waiting_at),
+            "oldest_waiting_at": iso(data.oldest_waiting_at),
             "oldest_waiting_seconds": int(age.total_seconds()) if age is not None else None,
             "error_rate": {
                 "range": data.chart.range,
                 "processed": data.chart.total_processed,
                 "failed": data.chart.total_failed,
                 "buckets": [
-                    {"start": _iso(b.start), "processed": b.processed, "failed": b.failed}
+                    {"start": iso(b.start), "processed": b.processed, "failed": b.failed}
                     for b in data.chart.bars
                 ],
             },
-            "top_groups": [_group(group) for group in data.top_groups],
+            "top_groups": [group_payload(group) for group in data.top_groups],
         }
     )
 
@@ -130,8 +131,8 @@ def error_groups(request: HttpRequest) -> HttpResponse:
     data = selectors.error_groups(table=table, code=code)
     return JsonResponse(
         {
-            "stats_refreshed_at": _iso(data.stats_refreshed_at),
+            "stats_refreshed_at": iso(data.stats_refreshed_at),
             "truncated": data.truncated,
-            "groups": [_group(group) for group in data.groups],
+            "groups": [group_payload(group) for group in data.groups],
         }
     )
