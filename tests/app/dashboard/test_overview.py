@@ -168,3 +168,19 @@ def test_overview_page__first_visit_builds_the_statistics(viewer_client):
     assert response.status_code == 200
     assert ErrorGroupStat.objects.count() == 2
     assert response.context["overview"].stats_refreshed_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_refresh_stats__skipped_while_another_refresh_runs():
+    """Two refreshes never run at once: the second one returns None and changes nothing."""
+    import psycopg
+    from django.db import connection
+
+    from heroku_connect.test.simulator import dsn_from_settings_dict
+
+    make_log(table_name="contact", sf_message="entity is deleted")
+    with psycopg.connect(dsn_from_settings_dict(connection.settings_dict)) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", [stats._LOCK_KEY])
+        assert stats.refresh_stats() is None
+        assert not ErrorGroupStat.objects.exists()
+    assert stats.refresh_stats().groups == 1
