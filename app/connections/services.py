@@ -37,38 +37,9 @@ from .models import (
     Notification,
     RefreshRun,
 )
+from .states import ConnectionState, connection_health, mapping_health
 
 logger = logging.getLogger(__name__)
-
-CONNECTION_HEALTH: dict[str, HealthClass] = {
-    "NEW": HealthClass.SETUP_NEEDED,
-    "NEED_AUTHENTICATION": HealthClass.SETUP_NEEDED,
-    "IDLE": HealthClass.HEALTHY,
-    "POLLING_DB_CHANGES": HealthClass.HEALTHY,
-    "BUSY": HealthClass.HEALTHY,
-    "IMPORT_CONFIGURATION": HealthClass.TRANSIENT,
-    "PAUSED": HealthClass.WARNING,
-    "RECOVERY": HealthClass.TRANSIENT,
-    "SYSTEM_ERROR": HealthClass.UNHEALTHY,
-    "DB_UNAVAILABLE": HealthClass.UNHEALTHY,
-    "TOO_MANY_ROWS": HealthClass.UNHEALTHY,
-    "UNAUTHORIZED": HealthClass.UNHEALTHY,
-    "HEROKU_UNAUTH": HealthClass.UNHEALTHY,
-    "INACTIVE_ORG": HealthClass.UNHEALTHY,
-    "SYSTEM_ON_ICE": HealthClass.UNHEALTHY,
-    "ICED": HealthClass.UNHEALTHY,
-}
-
-MAPPING_OK = {
-    "DATA_SYNCED", "RESYNC", "RELOAD_TABLE", "POLLING_SF_CHANGES", "POLLING_SF_BULK",
-    "POLLING_SF_FOR_DELETES", "WAIT_BULK_LOAD", "LOADING_BULK_JOB", "RESOLVE_EXTERNAL_IDS",
-    "WAIT_BULK_UPDATE", "APPLYING_BULK_UPDATE", "POLL_EXTERNAL_IDS", "ABORTED",
-}  # fmt: skip
-MAPPING_TEMPORARY = {"INITIAL", "SCHEMA_CHANGED", "RECOVERY"}
-MAPPING_ERROR = {
-    "BULK_LOAD_ERROR", "SYSTEM_ERROR", "DB_UNAVAILABLE", "BAD_CONFIG", "SYNC_REMOVED",
-    "INACTIVE_ORG", "UNAUTHORIZED",
-}  # fmt: skip
 
 #: How long snapshots are kept (the timeline's reach).
 SNAPSHOT_RETENTION = datetime.timedelta(days=7)
@@ -114,20 +85,6 @@ def configured_app_name() -> str:
     if not app_name:
         raise NotConfigured("HEROKU_CONNECT_APP_NAME is not set.")
     return app_name
-
-
-def connection_health(state: str) -> HealthClass:
-    return CONNECTION_HEALTH.get(state, HealthClass.UNKNOWN)
-
-
-def mapping_health(state: str) -> HealthClass:
-    if state in MAPPING_OK:
-        return HealthClass.HEALTHY
-    if state in MAPPING_TEMPORARY:
-        return HealthClass.TRANSIENT
-    if state in MAPPING_ERROR:
-        return HealthClass.UNHEALTHY
-    return HealthClass.UNKNOWN
 
 
 def _dt(value: Any) -> datetime.datetime | None:
@@ -503,7 +460,7 @@ def import_step(job: ImportJob, *, client: Any) -> float | None:
         if (
             job.uploaded_at is None
             and job.state == ImportJob.State.UPLOADING
-            and client.get_connection(cid).get("state") == "IMPORT_CONFIGURATION"
+            and client.get_connection(cid).get("state") == ConnectionState.IMPORT_CONFIGURATION
         ):
             run.save(state=ImportJob.State.WAITING, uploaded_at=timezone.now())
         if job.uploaded_at is None:
@@ -512,7 +469,7 @@ def import_step(job: ImportJob, *, client: Any) -> float | None:
             run.save(state=ImportJob.State.WAITING, uploaded_at=timezone.now())
         state = str(client.get_connection(cid).get("state") or "")
         run.save(polls=job.polls + 1, last_connection_state=state)
-        if state != "IMPORT_CONFIGURATION":
+        if state != ConnectionState.IMPORT_CONFIGURATION:
             if connection_health(state) == HealthClass.UNHEALTHY:
                 run.finish(ImportJob.State.FAILED, f"The connection went to {state}.")
             else:

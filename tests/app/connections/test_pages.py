@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from app.connections import services
+from app.connections import services, states
 from app.connections.models import DeployedMapping, ImportJob, RefreshRun
 from tests.app.connections.factories import stored_connection
 
@@ -247,15 +247,15 @@ def test_action__api_not_configured_is_a_banner(boss_client, settings):
     assert entry.outcome == "error"
 
 
-def test_services__health_classification():
-    assert services.connection_health("IDLE") == "healthy"
-    assert services.connection_health("IMPORT_CONFIGURATION") == "transient"
-    assert services.connection_health("NEED_AUTHENTICATION") == "setup_needed"
-    assert services.connection_health("DB_UNAVAILABLE") == "unhealthy"
-    assert services.connection_health("SOMETHING_NEW") == "unknown"
-    assert services.mapping_health("SCHEMA_CHANGED") == "transient"
-    assert services.mapping_health("BAD_CONFIG") == "unhealthy"
-    assert services.mapping_health("SYNCED") == "unknown"
+def test_states__health_classification():
+    assert states.connection_health("IDLE") == "healthy"
+    assert states.connection_health("IMPORT_CONFIGURATION") == "transient"
+    assert states.connection_health("NEED_AUTHENTICATION") == "setup_needed"
+    assert states.connection_health("DB_UNAVAILABLE") == "unhealthy"
+    assert states.connection_health("SOMETHING_NEW") == "unknown"
+    assert states.mapping_health("SCHEMA_CHANGED") == "transient"
+    assert states.mapping_health("BAD_CONFIG") == "unhealthy"
+    assert states.mapping_health("SYNCED") == "unknown"
 
 
 @pytest.mark.django_db(transaction=True)

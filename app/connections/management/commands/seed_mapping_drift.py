@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from app.connections import services
 from app.connections.errors import describe_api_error, is_api_error
+from app.connections.states import ConnectionState
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
@@ -68,7 +69,7 @@ class Command(BaseCommand):
             cid = str(connections[0]["id"])
             client.import_mapping(cid, document)
             deadline = time.monotonic() + timeout
-            while client.get_connection(cid).get("state") == "IMPORT_CONFIGURATION":
+            while client.get_connection(cid).get("state") == ConnectionState.IMPORT_CONFIGURATION:
                 if time.monotonic() > deadline:
                     raise CommandError("The simulator is still importing; giving up.")
                 time.sleep(0.5)
