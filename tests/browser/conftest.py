@@ -1,8 +1,8 @@
 """Playwright against Debian's Chromium (never `playwright install`) and Django's live server.
 
-Every test in this folder is marked ``browser``. Data-writing tests need
-``@pytest.mark.django_db(transaction=True)``; ``logged_in_page`` logs a user in through the real
-login form.
+Every test in this folder is marked ``browser`` and runs last (see ``tests/conftest.py``).
+Data-writing tests need ``@pytest.mark.django_db(transaction=True)``; the ``login`` fixture logs a
+user in through the real login form.
 """
 
 from __future__ import annotations
@@ -17,12 +17,6 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/
 
 # The ORM is called from the test thread while Playwright's event loop runs.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
-            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")
