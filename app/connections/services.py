@@ -265,6 +265,19 @@ def refresh_status(*, client: Any, app_name: str | None = None) -> RefreshRun:
             store_notifications(conn, client.notifications(conn.connection_id), now)
             calls += 1
             store_deployed(conn, client.export_mapping(conn.connection_id), now)
+    except (KeyError, TypeError, AttributeError) as exc:
+        # A payload of an unexpected shape (e.g. a mapping without an id).
+        from heroku_connect.api import APIInvalidResponse
+
+        problem = APIInvalidResponse(
+            f"unexpected payload shape ({type(exc).__name__}: {str(exc)[:200]})."
+        )
+        return RefreshRun.objects.create(
+            ok=False,
+            error_kind=api_error_kind(problem),
+            error_message=describe_api_error(problem),
+            api_calls=calls,
+        )
     except Exception as exc:
         if not is_api_error(exc):
             logger.exception("Heroku Connect status refresh failed unexpectedly")

@@ -309,3 +309,21 @@ def test_snapshots__stored_on_change_or_as_heartbeat():
     assert (ConnectionSnapshot.objects.count(), MappingSnapshot.objects.count()) == (2, 2)
     store(20, state="POLLING_DB_CHANGES", pending=5)
     assert (ConnectionSnapshot.objects.count(), MappingSnapshot.objects.count()) == (3, 3)
+
+
+class _OddClient:
+    """An in-process stand-in returning a payload of the wrong shape (no HTTP involved)."""
+
+    def list_connections(self, app_name: str) -> list[dict]:
+        return [{"id": "c1"}]
+
+    def get_connection(self, connection_id: str, *, deep: bool = False) -> dict:
+        return {"id": "c1", "state": "IDLE", "mappings": [{"object_name": "Contact"}]}
+
+
+def test_refresh__unexpected_payload_shape_is_an_invalid_response(settings):
+    """A mapping without an id is recorded as an invalid response, not a crash."""
+    settings.HEROKU_CONNECT_APP_NAME = "hcop-test"
+    run = services.refresh_status(client=_OddClient())
+    assert (run.ok, run.error_kind) == (False, "invalid_response")
+    assert "unexpected payload shape" in run.error_message
