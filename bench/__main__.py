@@ -18,6 +18,7 @@ BENCHMARKS = (
     "bench.group_actions",
     "bench.import_end_to_end",
     "bench.dashboard_reads",
+    "bench.sim_engine",
 )
 
 
