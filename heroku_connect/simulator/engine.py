@@ -749,10 +749,12 @@ class SyncEngine:
             for change in changes:
                 if change.kind == "delete":
                     if soft_delete and not change.hard:
+                        stamp = "SystemModstamp" in mapping.fields
                         statement = sql.SQL(
-                            "UPDATE {} SET isdeleted = true, systemmodstamp = %s WHERE sfid = %s"
-                        ).format(table)
-                        params = [change.values.get("SystemModstamp"), change.sfid]
+                            "UPDATE {} SET isdeleted = true{} WHERE sfid = %s"
+                        ).format(table, sql.SQL(", systemmodstamp = %s" if stamp else ""))
+                        params = [change.values.get("SystemModstamp")] if stamp else []
+                        params.append(change.sfid)
                     else:
                         statement = sql.SQL("DELETE FROM {} WHERE sfid = %s").format(table)
                         params = [change.sfid]

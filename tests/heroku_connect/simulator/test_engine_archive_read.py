@@ -154,6 +154,22 @@ def test_read_cycle__soft_delete_and_purge(dsn):
     assert [r["action"] for r in log_rows(dsn)] == ["INSERT"]
 
 
+def test_read_cycle__soft_delete_without_system_modstamp_mapped(dsn):
+    contact = Contact.objects.create(last_name="Doomed")
+    org = Org(0, records_per_object=10)
+    state = make_state(org)
+    mapping = state.mapping_for_object("Contact")
+    del mapping.config.fields["SystemModstamp"]
+    state.update_mapping_config(mapping.id, mapping.config)
+    state.set_mapping_state(mapping.id, "DATA_SYNCED")
+    with engine_for(dsn, org=org, state=state) as engine:
+        engine.write_cycle()
+        engine.org.delete("Contact", row(dsn, "contact", contact.pk)["sfid"])
+        assert engine.read_cycle(generate=False) == {"delete": 1}
+    saved = row(dsn, "contact", contact.pk)
+    assert (saved["isdeleted"], saved["systemmodstamp"]) == (True, None)
+
+
 def test_read_cycle__honours_the_polling_interval(dsn):
     """Unforced passes poll a mapping only once per interval; forced ones always."""
     org = Org(0, records_per_object=10)
