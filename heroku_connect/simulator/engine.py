@@ -307,9 +307,18 @@ class SyncEngine:
             conn.close()
 
     def _ensure_lease(self) -> None:
-        """Hold the advisory lock that tells other engines our PENDING rows are in progress."""
+        """Hold the advisory lock that tells other engines our PENDING rows are in progress.
+
+        A lost lease (its session dropped) is taken again. Meanwhile another engine may have
+        claimed our PENDING rows; that is safe, because each write re-checks the claim token
+        under the row lock.
+        """
         if self._lease is not None and not self._lease.closed:
-            return
+            try:
+                self._lease.execute("SELECT 1")
+                return
+            except psycopg.OperationalError:
+                self._lease.close()
         self._lease = self._open()
         self._lease.execute("SELECT pg_advisory_lock(%s, %s)", [ADVISORY_NAMESPACE, self.token])
 

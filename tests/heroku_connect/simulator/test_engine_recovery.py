@@ -170,3 +170,40 @@ def test_rows_locked_by_an_application_transaction_wait_for_the_next_pass(dsn):
         app.rollback()
         assert engine.write_cycle() == {"SUCCESS": 1}
     assert [r["state"] for r in log_rows(dsn)] == ["SUCCESS", "SUCCESS"]
+
+
+def test_loops_survive_a_dropped_database_connection(dsn):
+    """When the server drops the engine's sessions, the loops reconnect and carry on; rows
+    claimed by the lost session are written once, after its lease is gone."""
+    import time
+
+    from heroku_connect.simulator.engine import ADVISORY_NAMESPACE, APPLICATION_NAME
+
+    org = Org(0, records_per_object=10)
+    seeded = {r["Id"] for r in org.records("Contact")}
+    _insert_contacts(dsn, 3)
+    with engine_for(dsn, org=org, write_interval=0.05, read_interval=60) as engine:
+        engine.write_cycle()
+        killed = query(
+            dsn,
+            "SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity "
+            "WHERE application_name = %s",
+            [APPLICATION_NAME],
+        )
+        assert killed
+        _insert_contacts(dsn, 2)
+        engine.start()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if [r["state"] for r in log_rows(dsn)] == ["SUCCESS"] * 5:
+                break
+            time.sleep(0.05)
+        lease = query(
+            dsn,
+            "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            "AND classid::bigint = %s AND objid::bigint = %s AND objsubid = 2",
+            [ADVISORY_NAMESPACE, engine.token],
+        )
+        assert lease == [{"n": 1}]  # the lease was taken again
+    assert [r["state"] for r in log_rows(dsn)] == ["SUCCESS"] * 5
+    assert sum(_created_per_name(org, seeded).values()) == 5
