@@ -772,7 +772,7 @@ class Org:
                 if record is None:
                     result.append(Change("delete", name, sfid, {"Id": sfid}, hard=True))
                 elif record.get("IsDeleted"):
-                    result.append(Change("delete", name, sfid, dict(record)))
+                    result.append(Change("delete", name, sfid, self._public(record)))
                 else:
                     kind = "insert" if record.get("_created_seq", 0) > cursor else "update"
                     result.append(Change(kind, name, sfid, self._public(record)))
@@ -880,19 +880,25 @@ class Org:
                     merged = {**record, **{k: fresh[k] for k in picked}, **self._stamp()}
                     self._computed(describe.name, merged)
                     self._set(describe.name, record["Id"], merged)
-                    changes.append(Change("update", describe.name, record["Id"], dict(merged)))
+                    changes.append(
+                        Change("update", describe.name, record["Id"], self._public(merged))
+                    )
                 elif deleted and roll > 0.95:
                     record = rng.choice(sorted(deleted, key=lambda r: r["Id"]))
                     self._purge(describe.name, record["Id"])
                     changes.append(
-                        Change("delete", describe.name, record["Id"], dict(record), hard=True)
+                        Change(
+                            "delete", describe.name, record["Id"], self._public(record), hard=True
+                        )
                     )
                 else:
                     record = rng.choice(sorted(live, key=lambda r: r["Id"]))
                     self._set(
                         describe.name, record["Id"], {**record, "IsDeleted": True, **self._stamp()}
                     )
-                    changes.append(Change("delete", describe.name, record["Id"], dict(record)))
+                    changes.append(
+                        Change("delete", describe.name, record["Id"], self._public(record))
+                    )
         return changes
 
     def fake_values(self, object_name: str, rng: Random) -> dict[str, Any]:

@@ -386,3 +386,15 @@ def test_changed_since__latest_state_per_record_and_new_cursor():
     assert new_cursor == org.sequence
     assert org.changed_since("Contact", new_cursor) == ([], new_cursor)
     assert org.changed_since("Account", cursor) == ([], new_cursor)
+
+
+def test_changes__carry_only_salesforce_fields():
+    """Change values hold field API names only (no bookkeeping of the simulator)."""
+    org = Org(0, records_per_object=10)
+    rng = random.Random(3)
+    changes = [c for _ in range(10) for c in org.generate_changes("Contact", rng, max_changes=5)]
+    changes += org.changed_since("Contact", 0)[0]
+    fields = set(org.describe("Contact").fields)
+    assert changes
+    for change in changes:
+        assert set(change.values) <= fields, change.kind
