@@ -20,6 +20,7 @@ from app.connections.models import (
     Notification,
     RefreshRun,
 )
+from app.core.demo import drifted_demo_mapping
 from heroku_connect.api import HerokuConnectClient
 from heroku_connect.mapping import get_mapping
 
@@ -330,22 +331,18 @@ def test_actions__pause_resume_and_reload_reach_the_api(simulator, boss_client):
     assert AuditEntry.objects.order_by("id").last().outcome == "error"
 
 
-def test_seed_mapping_drift__deploys_a_drifted_mapping_locally(simulator):
-    """The demo command leaves the simulator with a mapping that differs from the code."""
-    call_command("seed_mapping_drift", stdout=io.StringIO())
+def test_mapping_diff__reports_the_demo_drift(simulator):
+    """Against the demo's drifted deployment, mapping_diff exits 1 and names each difference."""
+    deployed = drifted_demo_mapping(get_mapping())
+    HerokuConnectClient().import_mapping(simulator.connection_id, deployed)
+    simulator.wait_idle()
     out = io.StringIO()
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit) as exit_info:
         call_command("mapping_diff", stdout=out, stderr=io.StringIO())
+    assert exit_info.value.code == 1
     text = out.getvalue()
-    assert "1 added, 0 removed, 1 changed" in text
-    assert "polling interval (s): 300 -> 600" in text
-
-
-def test_seed_mapping_drift__refuses_remote_endpoints(settings):
-    """Never against a real Heroku Connect."""
-    settings.HEROKU_CONNECT_API_ENDPOINT = "https://connect-eu.heroku.com/api/v3"
-    with pytest.raises(CommandError, match="local simulator only"):
-        call_command("seed_mapping_drift")
+    assert "0 added, 1 removed, 2 changed" in text
+    assert "polling interval (s): 1200 -> 600" in text
 
 
 def test_actions__acknowledge_seen_notifications(simulator, boss_client):
