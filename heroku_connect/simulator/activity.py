@@ -124,38 +124,40 @@ class ApplicationActivity:
             if describe is None or not describe.createable or name == "Id":
                 continue
             values[name] = self.org.field_value(mapping.object_name, fake, name)
-        patch = self._hazard(mapping, values) if bad else None
+        patch = self._hazard(mapping) if bad else None
         if patch is not None:
             values.update(patch)
         self._write(mapping, values, record_id=None)
         return Counter(insert=1, bad=int(patch is not None))
 
     def _update(self, mapping: Mapping, record_id: int, sfid: str, *, bad: bool) -> Counter[str]:
-        patch = None
-        if bad:
-            if self._rng.random() < 0.2 and self._can_delete_in_org(mapping, sfid):
-                self.org.delete(mapping.object_name, sfid)  # someone deleted it in Salesforce
-                patch = {}
-            else:
-                patch = self._hazard(mapping, {})
-        if not patch:
-            fake = self.org.fake_values(mapping.object_name, self._rng)
-            editable = [
-                name
-                for name in mapping.fields
-                if (f := self._field(mapping, name)) is not None
-                and f.updateable
-                and not f.unique
-                and name in fake
-            ]
-            picked = self._rng.sample(sorted(editable), k=min(len(editable), 2))
-            values = {name: fake[name] for name in picked} | (patch or {})
-        else:
-            values = patch
+        values: Patch | None = None
+        if bad and self._rng.random() < 0.2 and self._can_delete_in_org(mapping, sfid):
+            self.org.delete(mapping.object_name, sfid)  # someone deleted it in Salesforce
+            values = self._plausible_changes(mapping)
+        elif bad:
+            values = self._hazard(mapping)
+        made_bad = values is not None
+        if values is None:
+            values = self._plausible_changes(mapping)
         if not values:
             return Counter()
         self._write(mapping, values, record_id=record_id)
-        return Counter(update=1, bad=int(patch is not None))
+        return Counter(update=1, bad=int(made_bad))
+
+    def _plausible_changes(self, mapping: Mapping) -> Patch:
+        """New values for one or two updateable mapped fields."""
+        fake = self.org.fake_values(mapping.object_name, self._rng)
+        editable = [
+            name
+            for name in mapping.fields
+            if (f := self._field(mapping, name)) is not None
+            and f.updateable
+            and not f.unique
+            and name in fake
+        ]
+        picked = self._rng.sample(sorted(editable), k=min(len(editable), 2))
+        return {name: fake[name] for name in picked}
 
     def _can_delete_in_org(self, mapping: Mapping, sfid: str) -> bool:
         record = self.org.get(mapping.object_name, sfid)
@@ -164,7 +166,7 @@ class ApplicationActivity:
 
     # --- bad data -------------------------------------------------------------------------
 
-    def _hazard(self, mapping: Mapping, values: Patch) -> Patch | None:
+    def _hazard(self, mapping: Mapping) -> Patch | None:
         """A patch of the mapped fields that Salesforce will reject, or None if none applies."""
         candidates: list[Callable[[], Patch]] = []
         for name in mapping.fields:
