@@ -37,8 +37,9 @@ States and columns the simulator sets (where Heroku Connect's are unconfirmed):
 Writes go through a session with ``xmlbinary = 'hex'`` (``CONNECT_SESSION_SQL``), so the
 capture triggers never log them.
 
-**Archiver** (:meth:`SyncEngine.archive_cycle`): ``SUCCESS``, ``IGNORED``, ``MERGED`` and
-``READONLY`` rows move to ``_trigger_log_archive`` (same ids) once older than
+**Archiver** (:meth:`SyncEngine.archive_cycle`): ``SUCCESS``, ``IGNORED``, ``MERGED``,
+``READONLY`` and ``REQUEUED`` (re-captured by an operator's retry) rows move to
+``_trigger_log_archive`` (same ids) once their last change (``updated_at``) is older than
 ``archive_after`` seconds, ``FAILED`` rows once older than ``failed_archive_after`` (default
 24 hours, the write-errors window of the API); archive rows in ``REQUEUE`` are copied back into
 ``_trigger_log`` as ``NEW`` and become ``REQUEUED``. Each step is one transaction.
@@ -118,7 +119,7 @@ _BUSY_MAPPING_STATES = frozenset(
     {*TEMPORARY_ERROR_MAPPING_STATES, MappingState.RELOAD_TABLE, MappingState.RESYNC}
 )
 _METADATA_TABLES = ("_hcmeta", TRIGGER_LOG_TABLE, TRIGGER_LOG_ARCHIVE_TABLE)
-_ARCHIVED_STATES = ("SUCCESS", "IGNORED", "MERGED", "READONLY")
+_ARCHIVED_STATES = ("SUCCESS", "IGNORED", "MERGED", "READONLY", "REQUEUED")
 _LOG_COLUMNS = (
     "id",
     "txid",
@@ -675,9 +676,9 @@ class SyncEngine:
                 """
                 WITH due AS (
                     SELECT id FROM {log}
-                    WHERE (state = ANY(%(done)s) AND COALESCE(processed_at, updated_at, created_at)
+                    WHERE (state = ANY(%(done)s) AND COALESCE(updated_at, processed_at, created_at)
                             < now() - make_interval(secs => %(after)s))
-                       OR (state = 'FAILED' AND COALESCE(processed_at, updated_at, created_at)
+                       OR (state = 'FAILED' AND COALESCE(updated_at, processed_at, created_at)
                             < now() - make_interval(secs => %(failed_after)s))
                     ORDER BY id FOR UPDATE SKIP LOCKED
                 ), moved AS (

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator
 
 import pytest
+from django.utils import timezone
 
 from app.salesforce.models import Account, Contact
 from heroku_connect.models import TriggerLog, TriggerLogArchive
@@ -46,6 +48,28 @@ def test_archive_cycle__moves_processed_rows_keeping_ids(dsn):
     for log_id, archived_row in archived.items():
         assert archived_row == before[log_id]  # every column, the id included
     assert [r.record_id for r in TriggerLog.objects.filter(state="FAILED")] == [bad.pk]
+
+
+def test_archive_cycle__age_counts_from_the_last_state_change(dsn):
+    """A FAILED row an operator dismissed (IGNORED) or retried under ordered writes
+    (REQUEUED) long after the failure is archived archive_after seconds after that change."""
+    first = Contact.objects.create(last_name="Bad", email="bad@")
+    second = Contact.objects.create(last_name="Worse", email="worse@")
+    with engine_for(dsn, archive_after=3600, failed_archive_after=7200) as engine:
+        engine.write_cycle()
+        query(
+            dsn,
+            "UPDATE salesforce._trigger_log SET processed_at = now() - interval '2 hours', "
+            "updated_at = now() - interval '90 minutes'",
+        )
+        TriggerLog.objects.filter(record_id=first.pk).update(state="IGNORED")  # updated_at kept
+        TriggerLog.objects.filter(record_id=second.pk).update(state="REQUEUED")
+        assert engine.archive_cycle()["archived"] == 2
+        assert TriggerLog.objects.count() == 0
+        Contact.objects.filter(pk=first.pk).update(email="fine@ex.com")
+        engine.write_cycle()
+        TriggerLog.objects.update(processed_at=timezone.now() - datetime.timedelta(hours=3))
+        assert engine.archive_cycle()["archived"] == 0  # just processed (updated_at = now)
 
 
 def test_archive_cycle__failed_rows_after_their_own_delay(dsn):
