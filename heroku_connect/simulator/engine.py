@@ -531,7 +531,9 @@ class SyncEngine:
         row = record.fetchone()
         return row or {}
 
-    def _org_values(self, mapping: Mapping, values: dict[str, Any], *, creating: bool):
+    def _org_values(
+        self, mapping: Mapping, values: dict[str, Any], *, creating: bool
+    ) -> dict[str, Any]:
         """The mapped, writable fields among ``values`` (keyed by column), by field name."""
         result: dict[str, Any] = {}
         for name in mapping.fields:
