@@ -19,3 +19,37 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if _is_browser_test(item):
             item.add_marker(pytest.mark.browser)
     items.sort(key=_is_browser_test)
+
+
+@pytest.fixture(autouse=True)
+def _empty_heroku_connect_tables_after_transactional_tests(request: pytest.FixtureRequest):
+    """Empty the trigger log and the connected tables after tests that commit.
+
+    Django's flush after ``transaction=True`` tests (and ``live_server``) empties managed tables
+    only; rows committed into the unmanaged Heroku Connect tables would leak into later tests.
+    TRUNCATE is not captured by the Heroku Connect triggers.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    commits = bool({"transactional_db", "live_server"} & set(request.fixturenames)) or bool(
+        marker and marker.kwargs.get("transaction")
+    )
+    if not commits:
+        yield
+        return
+    # Set up (and so torn down) around this fixture: the database is still open below.
+    request.getfixturevalue("transactional_db")
+    yield
+    from django.db import connection
+
+    from heroku_connect.conf import settings
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT quote_ident(table_schema) || '.' || quote_ident(table_name) "
+            "FROM information_schema.tables "
+            "WHERE table_schema = %s AND table_type = 'BASE TABLE' AND table_name <> '_hcmeta'",
+            [settings.HEROKU_CONNECT_SCHEMA],
+        )
+        tables = [row[0] for row in cursor.fetchall()]
+        if tables:
+            cursor.execute(f"TRUNCATE {', '.join(tables)}")
