@@ -21,6 +21,7 @@ from django.utils.translation import ngettext
 from app.audit.models import Outcome
 from app.audit.services import record_action
 from app.dashboard import errors
+from app.dashboard.stats import refresh_stats_task
 from heroku_connect import trigger_log
 from heroku_connect.models import TriggerLog, TriggerLogArchive, TriggerLogState
 from heroku_connect.states import WriteAlgorithm
@@ -431,6 +432,9 @@ def perform_action(
                 row_count=result.total,
                 detail=_detail(result, chosen=chosen),
             )
+            if result.total:
+                # The error-group summaries would show the changed rows until the next beat run.
+                transaction.on_commit(refresh_stats_task.delay, robust=True)
     except Exception as error:
         record_action(
             user=user,

@@ -12,6 +12,7 @@ from django.db import connections, transaction
 from app.audit.models import AuditEntry
 from app.dashboard import actions, errors
 from app.dashboard.actions import ActionInputError, IdSelection, WriteAlgorithmUnavailable
+from app.dashboard.stats import refresh_stats_task
 from heroku_connect.models import TriggerLog, TriggerLogArchive
 from heroku_connect.states import WriteAlgorithm
 from tests.app.dashboard.connect_api import (
@@ -163,6 +164,23 @@ def test_retry__is_idempotent(user):
     assert again.total == 0
     assert again.message() == "Retried 0 failed writes (live: 0, archived: 0) with merged writes."
     assert list(AuditEntry.objects.order_by("id").values_list("row_count", flat=True)) == [1, 0]
+
+
+@pytest.mark.django_db
+def test_actions__refresh_the_error_group_summaries_after_commit(
+    user, django_capture_on_commit_callbacks
+):
+    """An action that changed rows schedules a summary refresh; one that changed none does not."""
+    log = make_log()
+    selection = IdSelection((log.pk,))
+    with django_capture_on_commit_callbacks() as callbacks:
+        actions.perform_action("ignore", selection, user=user)
+    assert [(c.__name__, c.__self__.name) for c in callbacks] == [
+        ("delay", refresh_stats_task.name)
+    ]
+    with django_capture_on_commit_callbacks() as callbacks:
+        actions.perform_action("ignore", selection, user=user)
+    assert callbacks == []
 
 
 @pytest.mark.django_db
