@@ -98,6 +98,14 @@ def test_navigation__links_for_the_operator(client, operator):
     """The shell links every section that exists; no admin link for non-staff users."""
     client.force_login(operator)
     body = client.get(reverse("dashboard:overview")).content.decode()
-    for name in ("dashboard:overview", "dashboard:groups", "dashboard:failures"):
+    for name in (
+        "dashboard:overview",
+        "dashboard:groups",
+        "dashboard:failures",
+        "dashboard:autoretry",
+        "connections:status",
+        "connections:diff",
+        "audit:list",
+    ):
         assert f'href="{reverse(name)}"' in body
     assert reverse("admin:index") not in body
