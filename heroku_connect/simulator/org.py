@@ -1411,6 +1411,10 @@ class Org:
                 describe = self._objects[name]
                 for _ in range(count):
                     self._insert_raw(describe, self._fake_values(name, rng), when())
+                if name == "User" and all(u["IsActive"] for u in self._records["User"].values()):
+                    # Every org has a former employee: owning records by them is refused.
+                    last = max(self._records["User"])
+                    self._store("User", last, {**self._records["User"][last], "IsActive": False})
             # A few records already in the recycle bin, as in any real org.
             for name in ("Account", "Contact", "Opportunity"):
                 live = sorted(self._records[name])

@@ -246,7 +246,8 @@ def test_background_loops__write_read_and_archive_run_until_stopped(dsn):
     assert [r["state"] for r in log_rows(dsn, "_trigger_log_archive")] == ["SUCCESS"]
     active = query(
         dsn,
-        "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = %s",
+        "SELECT count(*) AS n FROM pg_stat_activity "
+        "WHERE application_name = %s AND datname = current_database()",
         [APPLICATION_NAME],
     )
     assert active == [{"n": 0}]

@@ -187,7 +187,7 @@ def test_loops_survive_a_dropped_database_connection(dsn):
         killed = query(
             dsn,
             "SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity "
-            "WHERE application_name = %s",
+            "WHERE application_name = %s AND datname = current_database()",
             [APPLICATION_NAME],
         )
         assert killed

@@ -53,6 +53,13 @@ def test_org__objects_and_record_counts(org):
     assert Org(1, records_per_object=5).records("Account").__len__() == 5
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_org__always_has_an_inactive_user(seed):
+    users = Org(seed, records_per_object=5).records("User")
+    assert any(not u["IsActive"] for u in users)
+    assert any(u["IsActive"] for u in users)
+
+
 def test_org__ids_look_like_salesforce_ids(org):
     """18 characters, the object's key prefix, and Salesforce's case-safe checksum."""
     prefixes = {"User": "005", "RecordType": "012", "Account": "001", "Contact": "003",
