@@ -433,8 +433,7 @@ def perform_action(
                 detail=_detail(result, chosen=chosen),
             )
             if result.total:
-                # The error-group summaries would show the changed rows until the next beat run.
-                transaction.on_commit(refresh_stats_task.delay, robust=True)
+                transaction.on_commit(_refresh_stats_soon, robust=True)
     except Exception as error:
         record_action(
             user=user,
@@ -446,6 +445,13 @@ def perform_action(
         )
         raise
     return result
+
+
+def _refresh_stats_soon() -> None:
+    """Queue a rebuild of the error-group summaries, which would show the changed rows until the
+    next beat run. No broker retries: a broker that is down must not hold up the response (the
+    failure is logged by ``on_commit(robust=True)`` and the beat run catches up)."""
+    refresh_stats_task.apply_async(retry=False)
 
 
 def _detail(result: ActionResult, *, chosen: bool) -> str:

@@ -20,7 +20,7 @@ STORAGES = {
 }
 
 # Tests that need a worker start a real one (celery.contrib.testing) on in-memory transports.
-CELERY_BROKER_URL = "memory://"
+CELERY_BROKER_URL = "memory://localhost/"  # with a host: kombu warns without one
 CELERY_RESULT_BACKEND = "cache+memory://"
 CELERY_BROKER_USE_SSL = None
 CELERY_REDIS_BACKEND_USE_SSL = None
