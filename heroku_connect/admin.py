@@ -24,7 +24,6 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from heroku_connect import trigger_log
 from heroku_connect.models import (
@@ -209,15 +208,8 @@ class TriggerLogAdmin(GenericLogModelAdmin):
                 request, queryset, "ignore_failed_logs_action", _("marked as ignored")
             )
         count = trigger_log.ignore_failed(queryset)
-        self.message_user(
-            request,
-            ngettext(
-                "%(count)d failed trigger log marked as ignored.",
-                "%(count)d failed trigger logs marked as ignored.",
-                count,
-            )
-            % {"count": count},
-        )
+        # The public package's exact text, also for one row (projects assert on it).
+        self.message_user(request, f"{count} failed trigger logs marked as ignored.")
         return None
 
     @admin.action(permissions=["change"], description="Retry failed log actions")
@@ -238,15 +230,7 @@ class TriggerLogAdmin(GenericLogModelAdmin):
                 messages.ERROR,
             )
             return None
-        self.message_user(
-            request,
-            ngettext(
-                "%(count)d failed trigger log retried.",
-                "%(count)d failed trigger logs retried.",
-                count,
-            )
-            % {"count": count},
-        )
+        self.message_user(request, f"{count} failed trigger logs retried.")
         return None
 
     # --- confirm-then-act ------------------------------------------------------------------

@@ -253,13 +253,13 @@ def test_ignore_action__confirms_then_marks_failed_rows_ignored(client, operator
 
 @pytest.mark.django_db
 def test_ignore_action__singular_message_and_nothing_failed(client, operator):
-    """One row gives a singular message; a selection without FAILED rows changes nothing."""
+    """One row: the public package's exact text; a selection without FAILED rows changes nothing."""
     log = make_log()
     client.force_login(operator)
     url = reverse(LIVE_URL)
     data = {"action": "ignore_failed_logs_action", ACTION_CHECKBOX_NAME: [log.pk], "index": 0}
     response = client.post(url, {**data, "post": "yes"}, follow=True)
-    assert _messages(response) == ["1 failed trigger log marked as ignored."]
+    assert _messages(response) == ["1 failed trigger logs marked as ignored."]
     again = client.post(url, data, follow=True)
     assert _messages(again) == [
         "None of the selected trigger logs has failed; nothing was changed."
