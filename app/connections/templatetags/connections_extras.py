@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime
 
 from django import template
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 register = template.Library()
 
@@ -19,3 +21,20 @@ def ago(value: datetime.datetime | None, now: datetime.datetime) -> str:
         if seconds >= size:
             return f"{seconds // size} {unit} ago"
     return f"{seconds} s ago"
+
+
+@register.filter
+def api_time(value: object) -> str:
+    """An API timestamp (ISO 8601 text) as ``2026-11-25 09:25:08 UTC``; "–" when missing.
+
+    The API sends times as strings with microseconds and an offset, too long and ambiguous to
+    read in a table; text that is not a timestamp is shown as it came.
+    """
+    if value in (None, ""):
+        return "–"
+    parsed = value if isinstance(value, datetime.datetime) else parse_datetime(str(value))
+    if parsed is None:
+        return str(value)
+    if timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed, datetime.UTC)
+    return parsed.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from app.connections import services, states
 from app.connections.models import DeployedMapping, ImportJob, RefreshRun
-from tests.app.connections.factories import stored_connection
+from tests.app.connections.factories import connection_payload, mapping_payload, stored_connection
 
 pytestmark = pytest.mark.django_db
 
@@ -327,3 +327,20 @@ def test_refresh__unexpected_payload_shape_is_an_invalid_response(settings):
     run = services.refresh_status(client=_OddClient())
     assert (run.ok, run.error_kind) == (False, "invalid_response")
     assert "unexpected payload shape" in run.error_message
+
+
+def test_status__api_times_readable_in_utc(viewer_client):
+    """Mapping times from the API (ISO text with microseconds/offsets) show as 'Y-m-d H:M:S UTC'."""
+    payload = connection_payload(
+        mappings=[
+            {
+                **mapping_payload("Contact"),
+                "times": {"sf_poll": "2026-11-25T10:25:08.309755+01:00", "db_write": None},
+            }
+        ]
+    )
+    services.store_connection(payload, timezone.now())
+    html = viewer_client.get(reverse("connections:status")).content.decode()
+    assert "2026-11-25 09:25:08 UTC" in html
+    assert "309755" not in html
+    assert '<td class="nowrap">–</td>' in html
