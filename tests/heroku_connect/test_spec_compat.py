@@ -316,3 +316,57 @@ def test_library__never_imports_the_project_or_its_tests():
         if module.split(".")[0] in {"app", "tests"}
     ]
     assert offenders == []
+
+
+# --- §2.6 router: every write path, MTI children and non-HC classes ------------------------
+
+
+def test_router__every_orm_write_path_raises_before_any_query():
+    """save(), delete(), create(), bulk_create(), update() and delete() on a read-only model.
+
+    No ``django_db`` mark: pytest-django fails any database access, so none happens.
+    """
+    from app.salesforce.models import User
+    from heroku_connect.db.exceptions import WriteNotSupportedError
+
+    user = User(pk=1, name="x")
+    writes = [
+        user.save,
+        user.delete,
+        lambda: User.objects.create(name="x"),
+        lambda: User.objects.bulk_create([User(name="x")]),
+        lambda: User.objects.filter(pk=1).update(name="y"),
+        lambda: User.objects.filter(pk=1).delete(),
+    ]
+    for write in writes:
+        with pytest.raises(WriteNotSupportedError, match=r"is a read-only model\.$"):
+            write()
+
+
+def test_router__managed_mti_child_and_plain_class_with_sf_access(isolated):
+    """Managed MTI children inheriting READ_ONLY and any class with sf_access are blocked."""
+    from heroku_connect.db.exceptions import WriteNotSupportedError
+    from heroku_connect.db.router import HerokuConnectRouter
+
+    class Parent(hc_models.HerokuConnectModel):
+        sf_object_name = "Parent__c"
+
+    class Child(Parent):  # noqa: DJ008
+        class Meta:
+            managed = True
+
+    class Plain:
+        sf_access = hc_models.READ_ONLY
+
+    class Broken:
+        @property
+        def sf_access(self):
+            raise AttributeError("no access")
+
+    router = HerokuConnectRouter()
+    assert Child._meta.managed is True
+    for model in (Child, Plain):
+        with pytest.raises(WriteNotSupportedError) as caught:
+            router.db_for_write(model, instance=None)
+        assert str(caught.value) == f"{model!r} is a read-only model."
+    assert router.db_for_write(Broken) is None
