@@ -52,6 +52,28 @@ def _crash_after(engine, writes: int) -> None:
     engine._write_to_org = write
 
 
+def _lease_count(dsn: str, token: int) -> int:
+    from heroku_connect.simulator.engine import ADVISORY_NAMESPACE
+
+    [found] = query(
+        dsn,
+        "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND granted "
+        "AND classid::bigint = %s AND objid::bigint = %s AND objsubid = 2",
+        [ADVISORY_NAMESPACE, token],
+    )
+    return found["n"]
+
+
+def _wait_until_released(dsn: str, token: int) -> None:
+    """The server ends a closed session (and frees its locks) asynchronously: wait for it."""
+    import time
+
+    deadline = time.monotonic() + 5
+    while _lease_count(dsn, token) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _lease_count(dsn, token) == 0
+
+
 def _created_per_name(org: Org, before: set[str]) -> Counter[str]:
     return Counter(r["LastName"] for r in org.records("Contact") if r["Id"] not in before)
 
@@ -74,6 +96,7 @@ def test_crash_mid_batch__pending_rows_are_reclaimed_after_the_engine_is_gone(ds
         assert {r["processed_tx"] for r in log_rows(dsn)[2:]} == {first.token}
         assert second.write_cycle() == {}  # the first engine is alive: hands off
         first.close()  # its connections (and the lease) are gone, as after a crash
+        _wait_until_released(dsn, first.token)
         assert second.write_cycle() == {"SUCCESS": 4}
     assert [r["state"] for r in log_rows(dsn)] == ["SUCCESS"] * 6
     assert _created_per_name(org, seeded) == {f"Contact {n}": 1 for n in range(1, 7)}
@@ -177,7 +200,7 @@ def test_loops_survive_a_dropped_database_connection(dsn):
     claimed by the lost session are written once, after its lease is gone."""
     import time
 
-    from heroku_connect.simulator.engine import ADVISORY_NAMESPACE, APPLICATION_NAME
+    from heroku_connect.simulator.engine import APPLICATION_NAME
 
     org = Org(0, records_per_object=10)
     seeded = {r["Id"] for r in org.records("Contact")}
@@ -198,12 +221,6 @@ def test_loops_survive_a_dropped_database_connection(dsn):
             if [r["state"] for r in log_rows(dsn)] == ["SUCCESS"] * 5:
                 break
             time.sleep(0.05)
-        lease = query(
-            dsn,
-            "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND granted "
-            "AND classid::bigint = %s AND objid::bigint = %s AND objsubid = 2",
-            [ADVISORY_NAMESPACE, engine.token],
-        )
-        assert lease == [{"n": 1}]  # the lease was taken again
+        assert _lease_count(dsn, engine.token) == 1  # the lease was taken again
     assert [r["state"] for r in log_rows(dsn)] == ["SUCCESS"] * 5
     assert sum(_created_per_name(org, seeded).values()) == 5
