@@ -71,10 +71,12 @@ class FailureFilterForm(forms.Form):
         widget=forms.TextInput(attrs={"placeholder": "set by the error-group links"}),
     )
     since = forms.DateTimeField(
+        label="Since (UTC)",
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     until = forms.DateTimeField(
+        label="Until (UTC)",
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
@@ -194,9 +196,9 @@ def _describe(data: Mapping[str, Any]) -> str:
     if data.get("action"):
         parts.append(f"{data['action']} only")
     if data.get("since"):
-        parts.append(f"since {data['since']:%Y-%m-%d %H:%M}")
+        parts.append(f"since {data['since']:%Y-%m-%d %H:%M} UTC")
     if data.get("until"):
-        parts.append(f"until {data['until']:%Y-%m-%d %H:%M}")
+        parts.append(f"until {data['until']:%Y-%m-%d %H:%M} UTC")
     if data.get("q"):
         parts.append(f"matching {data['q']!r}")
     parts.append({LIVE: "live", ARCHIVE: "archived", BOTH: "live and archived"}[data["source"]])

@@ -146,6 +146,7 @@ def test_connection__timeline_lists_state_changes_only(viewer_client):
     timeline = html.split('data-testid="connection-timeline"')[1].split("</ol>")[0]
     assert timeline.count("<li>") == 3
     assert timeline.index("from PAUSED") < timeline.index("from IDLE")
+    assert timeline.count(" UTC</time>") == 3
 
 
 def test_mapping_removed__keeps_history_and_leaves_status(viewer_client):

@@ -205,3 +205,30 @@ def test_group_filter__exact_for_every_template():
         )
         expected = {pk for pk, m in rows.items() if errors.normalise(m) == cause.normalised_message}
         assert selected == expected, message
+
+
+def test_times__every_table_says_utc(viewer_client):
+    """Timestamps without a zone are ambiguous for operators elsewhere: columns say (UTC)."""
+    from app.dashboard import stats
+
+    log = make_log(sf_message=LOCK)
+    stats.refresh_stats()
+    failures = viewer_client.get(reverse("dashboard:failures")).content.decode()
+    assert "<th>Created (UTC)</th>" in failures
+    assert "Since (UTC)" in failures
+    assert "Until (UTC)" in failures
+    groups = viewer_client.get(reverse("dashboard:groups")).content.decode()
+    assert "<th>First seen (UTC)</th><th>Last seen (UTC)</th>" in groups
+    detail = viewer_client.get(reverse("dashboard:detail", args=["live", log.id])).content.decode()
+    assert "<th>Created (UTC)</th>" in detail
+
+
+def test_describe__since_and_until_name_their_zone():
+    """The selection text (confirmation pages, audit trail) names the zone of since/until."""
+    form = filters.FailureFilterForm(
+        {"since": "2026-11-25T08:00", "until": "2026-11-25T09:30", "source": "both"}
+    )
+    assert form.is_valid(), form.errors
+    text = filters.selection(form).describe()
+    assert "since 2026-11-25 08:00 UTC" in text
+    assert "until 2026-11-25 09:30 UTC" in text
