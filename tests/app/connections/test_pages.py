@@ -184,6 +184,9 @@ def test_diff__from_stored_deployed_mapping(viewer_client):
     assert "1 added, 0 removed, 1 changed" in html
     assert "polling interval (s)" in html
     assert "Import mapping" not in html  # viewers do not get the button
+    # The direction is deployed -> code (what an import changes), and the heading says so.
+    assert "What importing the code's mapping changes" in html
+    assert re.search(r"<code>300</code> → <code>\d+</code>", html)
 
 
 def test_diff__unknown_connection_is_404(viewer_client):
