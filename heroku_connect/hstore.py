@@ -12,8 +12,16 @@ import re
 __all__ = ("HstoreParseError", "hstore_text_to_dict")
 
 
-class HstoreParseError(ValueError):
-    """The text is not a valid hstore literal."""
+try:  # Code written for the public package catches psycopg2's error; keep that working.
+    from psycopg2 import InterfaceError as _Psycopg2InterfaceError
+except ImportError:  # psycopg 3 only
+    _ERROR_BASES: tuple[type[Exception], ...] = (ValueError,)
+else:
+    _ERROR_BASES = (ValueError, _Psycopg2InterfaceError)
+
+
+class HstoreParseError(*_ERROR_BASES):
+    """The text is not a valid hstore literal (also a ``psycopg2.InterfaceError`` if installed)."""
 
 
 # One ``"key" => "value"`` (or ``=> NULL``) pair, then a comma or the end of the text. Inside

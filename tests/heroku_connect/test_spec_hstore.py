@@ -89,3 +89,13 @@ def test_mutated_literals__accept_and_reject_like_psycopg2():
 def test_edge_cases__like_psycopg2(text):
     expected = _outcome(lambda t: HstoreAdapter.parse(t, None), text)
     assert _outcome(hstore_text_to_dict, text) == expected
+
+
+def test_malformed_text__raises_psycopg2_interface_error_too():
+    """Code written for the public package catches psycopg2's InterfaceError; that still works,
+    and the error is a ValueError as well."""
+    for text in ('"a"=>', '"a"=>"1" "b"=>"2"'):
+        with pytest.raises(psycopg2.InterfaceError) as caught:
+            hstore_text_to_dict(text)
+        assert isinstance(caught.value, HstoreParseError)
+        assert isinstance(caught.value, ValueError)
