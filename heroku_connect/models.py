@@ -294,3 +294,16 @@ class TriggerLogArchive(TriggerLogAbstract):
         from heroku_connect.trigger_log import redo
 
         return redo(self, write_algorithm=write_algorithm)
+
+    def _to_live_trigger_log(self, **kwargs: Any) -> TriggerLog:
+        """An unsaved ``TriggerLog`` with this row's values (except ``id``), updated by ``kwargs``.
+
+        The public package's helper (``_to_live_trigger_log(state="NEW")``); the set-based
+        requeue in :mod:`heroku_connect.trigger_log` does the same copy in SQL.
+        """
+        values = {
+            field.attname: getattr(self, field.attname)
+            for field in self._meta.concrete_fields
+            if not field.primary_key
+        }
+        return TriggerLog(**{**values, **kwargs})

@@ -370,3 +370,26 @@ def test_router__managed_mti_child_and_plain_class_with_sf_access(isolated):
             router.db_for_write(model, instance=None)
         assert str(caught.value) == f"{model!r} is a read-only model."
     assert router.db_for_write(Broken) is None
+
+
+# --- §2.10 TriggerLogArchive._to_live_trigger_log ---------------------------------------------
+
+
+@pytest.mark.django_db
+def test_archive__to_live_trigger_log_copies_every_field_but_id():
+    """An unsaved live row with the archived values except ``id``; keywords override."""
+    from heroku_connect.models import TriggerLog, TriggerLogArchive
+    from tests.heroku_connect.trigger_log.factories import make_log
+
+    archived = make_log(model=TriggerLogArchive, sf_id="001000000000001AAA", old='"a"=>"b"')
+    live = archived._to_live_trigger_log(state="NEW")
+    assert type(live) is TriggerLog
+    assert live.pk is None
+    assert live._state.adding is True
+    assert not TriggerLog.objects.exists()  # not saved
+    for field in TriggerLog._meta.concrete_fields:
+        if field.name not in {"id", "state"}:
+            assert getattr(live, field.attname) == getattr(archived, field.attname), field.name
+    assert (live.state, archived.state) == ("NEW", "FAILED")
+    live.save(force_insert=True)
+    assert TriggerLog.objects.get(pk=live.pk).values == archived.values
