@@ -363,6 +363,7 @@ class SyncEngine:
             claimed = self._claim(conn, list(mappings))
             units = self._units(claimed, ordered=self.state.ordered_writes)
             blocked: set[tuple[str, int]] = set()
+            per_mapping: dict[str, tuple[Mapping, Counter[str]]] = {}
             for unit in units:
                 key = (unit.table, unit.record_id)
                 if key in blocked:  # an earlier change of this record is still waiting
@@ -378,8 +379,25 @@ class SyncEngine:
                     continue
                 if outcome:
                     counts.update(outcome)
+                    per_mapping.setdefault(mapping.id, (mapping, Counter()))[1].update(outcome)
                     self.state.touch(mapping.id, "sf_write")
+            for mapping, outcome in per_mapping.values():
+                self._log_event(
+                    f"{mapping.object_name} UPSERT \u2191SALESFORCE {sum(outcome.values())} rows "
+                    f"({', '.join(f'{n} {state}' for state, n in sorted(outcome.items()))})",
+                    mapping,
+                )
         return {state: n for state, n in counts.items() if n}
+
+    def _log_event(self, event: str, mapping: Mapping | None = None) -> None:
+        """An INFO line shaped like Heroku Connect's Logplex output (heroku-connect.md §6)."""
+        if mapping is None:
+            target = f"object_type=sync object_id={self.state.connection_id}"
+            state = self.state.connection_state
+        else:
+            target = f"object_type=mapping object_id={mapping.id}"
+            state = mapping.state
+        logger.info('event="%s" %s state=%s level=info', event, target, state.value)
 
     def _metadata_present(self, conn: psycopg.Connection) -> bool:
         """False (and the connection DB_UNAVAILABLE, with a notification) when Connect's
@@ -715,6 +733,10 @@ class SyncEngine:
                 archived = conn.execute(archive, params).rowcount
             with conn.transaction():
                 requeued = conn.execute(requeue).rowcount
+            if archived or requeued:
+                self._log_event(
+                    f"ARCHIVE trigger log: {archived} rows archived, {requeued} requeued"
+                )
             return {"archived": archived, "requeued": requeued}
 
     # --- read loop ------------------------------------------------------------------------
@@ -746,6 +768,9 @@ class SyncEngine:
                     applied = self._apply_changes(mapping, changes)
                     counts.update(applied)
                     self.state.touch(mapping.id, "db_write")
+                    self._log_event(
+                        f"Polling Salesforce found {len(changes)} updated records", mapping
+                    )
                 self._cursors[mapping.object_name] = new_cursor
                 self.state.touch(mapping.id, "sf_poll")
         return {kind: n for kind, n in counts.items() if n}

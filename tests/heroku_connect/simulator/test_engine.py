@@ -369,3 +369,19 @@ def test_write_cycle__mapping_in_bad_config_is_skipped(dsn):
     ]
     assert state.mapping_for_object("Contact").times["sf_poll"] is None
     assert state.mapping_for_object("Account").times["sf_poll"] is not None
+
+
+def test_write_cycle__logs_like_heroku_connect(dsn, caplog):
+    """Each pass logs one Logplex-shaped line per mapping it wrote."""
+    Contact.objects.create(last_name="Logged")
+    Contact.objects.create(last_name="Bad", email="bad@")
+    with (
+        caplog.at_level("INFO", logger="heroku_connect.simulator.engine"),
+        engine_for(dsn) as engine,
+    ):
+        engine.write_cycle()
+        mapping_id = engine.state.mapping_for_object("Contact").id
+    assert caplog.messages == [
+        'event="Contact UPSERT \u2191SALESFORCE 2 rows (1 FAILED, 1 SUCCESS)" '
+        f"object_type=mapping object_id={mapping_id} state=DATA_SYNCED level=info"
+    ]
