@@ -189,6 +189,33 @@ def test_migration_state__connected_model_options_and_fields(isolated):
         assert clone.deconstruct()[1:] == (path, args, kwargs)
 
 
+# --- §2.4 Picklist max_length with every form of choices Django accepts ---------------------
+
+
+class _LongChoices(models.TextChoices):
+    LONG = "l" * 300, "Long"
+    SHORT = "s", "Short"
+
+
+@pytest.mark.parametrize(
+    ("choices", "max_length"),
+    [
+        ([("a", "A"), ("Group", [("g" * 280, "G")])], 280),
+        (_LongChoices, 300),
+        (_LongChoices.choices, 300),
+        ({"m" * 260: "M", "Group": {"n": "N"}}, 260),
+        (lambda: [("c" * 270, "C")], 270),
+        ([("a", "A")], 255),
+    ],
+    ids=["pairs", "choices-class", "choices-list", "mapping", "callable", "short"],
+)
+def test_picklist__max_length_for_every_choices_form(choices, max_length):
+    """max(255, longest flattened value) also for a Choices class, a mapping or a callable."""
+    field = hc_models.Picklist(sf_field_name="P", choices=choices)
+    assert field.max_length == max_length
+    assert hc_models.Picklist(sf_field_name="P", choices=choices, max_length=3).max_length == 3
+
+
 # --- §2.12 import_mappings console styles ---------------------------------------------------
 
 

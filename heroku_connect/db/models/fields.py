@@ -14,7 +14,7 @@ from typing import Any
 from django import forms
 from django.db import models
 from django.utils import timezone
-from django.utils.choices import flatten_choices
+from django.utils.choices import flatten_choices, normalize_choices
 
 __all__ = (
     "HerokuConnectFieldMixin",
@@ -195,7 +195,9 @@ class Picklist(HerokuConnectFieldMixin, models.CharField):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         choices = kwargs["choices"]
         if "max_length" not in kwargs:
-            longest = max((len(str(value)) for value, _ in flatten_choices(choices)), default=0)
+            # Any form Django accepts: pairs, groups, a mapping, a Choices class, a callable.
+            flat = flatten_choices(normalize_choices(choices))
+            longest = max((len(str(value)) for value, _ in flat), default=0)
             kwargs["max_length"] = max(255, longest)
         super().__init__(*args, **kwargs)
 
