@@ -25,6 +25,7 @@ from django.test.utils import isolate_apps
 import heroku_connect.checks
 from heroku_connect.db import models as hc_models
 from tests.heroku_connect.api.fake_api import FakeConnectAPI, Reply, serving
+from tests.heroku_connect.test_packaging import _imported_modules
 
 REPO = Path(__file__).resolve().parents[2]
 TESTS_APP = "tests.heroku_connect.apps.HerokuConnectTestsConfig"
@@ -321,14 +322,11 @@ def test_package__imports_and_runs_with_warnings_as_errors():
     assert "Warning" not in result.stderr
 
 
-def _top_level_imports(path: Path):
-    tree = ast.parse(path.read_text(), filename=str(path))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            yield from (alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            yield node.module
-        elif isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "import_module":
+def _imports(path: Path):
+    """Modules imported by ``path``: import statements and ``import_module("...")`` calls."""
+    yield from _imported_modules(path)
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "import_module":
             for arg in node.args[:1]:
                 if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                     yield arg.value
@@ -339,7 +337,7 @@ def test_library__never_imports_the_project_or_its_tests():
     offenders = [
         f"{path.relative_to(REPO)}: {module}"
         for path in (REPO / "heroku_connect").rglob("*.py")
-        for module in _top_level_imports(path)
+        for module in _imports(path)
         if module.split(".")[0] in {"app", "tests"}
     ]
     assert offenders == []
