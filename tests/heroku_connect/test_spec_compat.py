@@ -418,3 +418,34 @@ def test_archive__to_live_trigger_log_copies_every_field_but_id():
     assert (live.state, archived.state) == ("NEW", "FAILED")
     live.save(force_insert=True)
     assert TriggerLog.objects.get(pk=live.pk).values == archived.values
+
+
+# --- §2.12 the commands run Django's system checks --------------------------------------------
+
+
+def _failing_check(app_configs, **kwargs):
+    from django.core import checks
+
+    return [checks.Error("broken", id="heroku_connect.E001")]
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["makemappings", "import_mappings", "load_remote_schema", "create_development_schema"],
+)
+def test_commands__abort_on_check_errors_unless_skip_checks(command):
+    """Default ``requires_system_checks``: a check error aborts before the command does anything."""
+    from django.core.management.base import SystemCheckError
+    from django.test.utils import override_system_checks
+
+    with override_system_checks([_failing_check]), pytest.raises(SystemCheckError, match="E001"):
+        call_command(command, skip_checks=False, stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def test_makemappings__runs_with_skip_checks_despite_check_errors():
+    from django.test.utils import override_system_checks
+
+    out = io.StringIO()
+    with override_system_checks([_failing_check]):
+        call_command("makemappings", skip_checks=True, stdout=out)
+    assert out.getvalue().startswith('{"version": 1, "connection": {')
