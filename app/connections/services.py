@@ -73,11 +73,20 @@ def poll_delay(polls: int) -> float:
     return min(first * 2.0**polls, cap)
 
 
-def make_client() -> Any:
+def web_api_timeout() -> float:
+    """API timeout for calls made while a browser waits (fetch now, pause, reload, ...).
+
+    The client's default (30 s) equals the Heroku router's request limit, so a hanging API would
+    end in the router's error page (H12) instead of our banner; tasks keep the default.
+    """
+    return float(tunable("WEB_API_TIMEOUT_SECONDS", 10))
+
+
+def make_client(*, timeout: float | None = None) -> Any:
     """The contract-A client with the endpoint and token from the settings (read now)."""
     from heroku_connect.api import HerokuConnectClient
 
-    return HerokuConnectClient()
+    return HerokuConnectClient() if timeout is None else HerokuConnectClient(timeout=timeout)
 
 
 def configured_app_name() -> str:

@@ -84,7 +84,7 @@ def fetch_deployed(request: HttpRequest, connection_id: str) -> HttpResponse:
     """Fetch the deployed mapping (export) and the org's required fields now."""
     conn = get_object_or_404(Connection, connection_id=connection_id)
     try:
-        with services.make_client() as client:
+        with services.make_client(timeout=services.web_api_timeout()) as client:
             services.fetch_deployed(client=client, conn=conn)
     except Exception as exc:
         _api_failure(request, exc, "Fetching the deployed mapping")
@@ -163,7 +163,7 @@ def action(
     label = services.ACTION_LABELS[chosen]
     if request.method == "POST":
         try:
-            with services.make_client() as client:
+            with services.make_client(timeout=services.web_api_timeout()) as client:
                 services.perform_action(
                     client=client, user=request.user, action=chosen, conn=conn, mapping=mapping
                 )

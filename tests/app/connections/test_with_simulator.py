@@ -358,3 +358,21 @@ def test_actions__acknowledge_seen_notifications(simulator, boss_client):
     assert not Notification.objects.filter(acknowledged=False).exists()
     entry = AuditEntry.objects.get(action="connections.acknowledge")
     assert (entry.outcome, entry.row_count) == ("ok", 1)
+
+
+def test_actions__hanging_api_answers_with_a_banner_within_the_web_timeout(
+    simulator, boss_client, settings
+):
+    """A browser request is cut by the short web timeout, not the client's 30 s default."""
+    import time
+
+    settings.CONNECTIONS_WEB_API_TIMEOUT_SECONDS = 0.5
+    _refresh()
+    cid = simulator.connection_id
+    simulator.state.set_faults(timeout=True, timeout_seconds=5)
+    started = time.monotonic()
+    response = boss_client.post(reverse("connections:action", args=[cid, "pause"]), follow=True)
+    fetch = boss_client.post(reverse("connections:fetch", args=[cid]), follow=True)
+    assert time.monotonic() - started < 4
+    assert b"Pause connection failed" in response.content
+    assert b"Fetching the deployed mapping failed" in fetch.content
