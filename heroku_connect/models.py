@@ -262,13 +262,12 @@ class TriggerLog(TriggerLogAbstract):
         verbose_name = _("Trigger Log")
 
     def redo(self, *, write_algorithm: Any = None) -> TriggerLog:
-        """Re-apply this FAILED change and return the row that represents the re-application.
+        """Re-apply this change (in any state) and return the row that represents it.
 
         Merged writes (and DELETE rows): this row goes back to ``NEW`` and is returned.
         Ordered writes: the record is re-captured as a new ``NEW`` row (returned) and this row
         becomes ``REQUEUED``. The write mode is looked up (cached) unless given.
-        Raises ``TriggerLogStateError`` when the row is not FAILED and
-        ``TriggerLog.DoesNotExist`` when the record to re-capture no longer exists.
+        Raises ``TriggerLog.DoesNotExist`` when the record to re-capture no longer exists.
         """
         from heroku_connect.trigger_log import redo
 
@@ -286,7 +285,7 @@ class TriggerLogArchive(TriggerLogAbstract):
         verbose_name_plural = _("Trigger Logs (archived)")
 
     def redo(self, *, write_algorithm: Any = None) -> TriggerLog:
-        """Re-apply this FAILED archived change; return the new live ``TriggerLog`` row.
+        """Re-apply this archived change (in any state); return the new live ``TriggerLog`` row.
 
         The change is copied back to ``_trigger_log`` as ``NEW`` (re-captured from the record
         under ordered writes, except DELETEs) and this archive row becomes ``REQUEUED``.

@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -113,28 +113,32 @@ def ignore_failed(queryset: QuerySet) -> int:
 
 
 def redo(log: TriggerLogAbstract, *, write_algorithm: WriteAlgorithm | None = None) -> TriggerLog:
-    """Re-apply one FAILED row (see :func:`retry_failed`); return the live row representing it.
+    """Re-apply one row, whatever its state (as the public package's ``redo()`` does); return
+    the live row that represents the re-application.
 
-    That is ``log`` itself (now NEW) for a live row under merged writes or a DELETE, otherwise
-    the new ``_trigger_log`` row. ``log.state`` is refreshed. Raises
-    :class:`TriggerLogStateError` when ``log`` is not FAILED and ``TriggerLog.DoesNotExist``
+    It works like :func:`retry_failed` on that row: that is ``log`` itself (now NEW) for a live
+    row under merged writes or a DELETE, otherwise the new ``_trigger_log`` row; ``log.state``
+    is refreshed. Bulk retries use :func:`retry_failed`, which only touches FAILED rows. Raises
+    :class:`TriggerLogStateError` when the row no longer exists and ``TriggerLog.DoesNotExist``
     when its record no longer exists (nothing is changed in either case).
     """
-    from heroku_connect.models import TriggerLog
+    from heroku_connect.models import TriggerLog, TriggerLogState
 
     model = type(log)
     queryset = model._default_manager.filter(pk=log.pk)
-    result = _requeue(queryset, write_algorithm=write_algorithm, want_ids=True)
+    result = _requeue(
+        queryset,
+        write_algorithm=write_algorithm,
+        want_ids=True,
+        from_states=TriggerLogState.values,
+    )
     alias = _write_alias(queryset)
     if not result.count:
-        state = queryset.using(alias).values_list("state", flat=True).first()
-        if state == FAILED:
+        if queryset.using(alias).exists():
             raise TriggerLog.DoesNotExist(
                 f"TriggerLog was not created after re-capturing {log.action}"
             )
-        raise TriggerLogStateError(
-            f"Only FAILED trigger logs can be redone; #{log.pk} is {state or 'missing'}."
-        )
+        raise TriggerLogStateError(f"Trigger log #{log.pk} no longer exists.")
     log.refresh_from_db(using=alias, fields=["state", "updated_at"])
     (new_id,) = result.ids
     if isinstance(log, TriggerLog) and new_id == log.pk:
@@ -232,6 +236,7 @@ def _requeue(
     *,
     write_algorithm: WriteAlgorithm | None,
     want_ids: bool = False,
+    from_states: Sequence[str] = (FAILED,),
 ) -> _RequeueResult:
     model = _trigger_log_model(queryset)
     if write_algorithm is None:
@@ -253,7 +258,7 @@ def _requeue(
     with transaction.atomic(using=alias), connection.cursor() as cursor:
         tables: list[str] = []
         if ordered:
-            tables = _recapture_tables(cursor, source, schema, selection, params)
+            tables = _recapture_tables(cursor, source, schema, selection, params, from_states)
         sql, sql_params = _requeue_sql(
             source=source,
             live=live,
@@ -263,6 +268,7 @@ def _requeue(
             selection_params=params,
             tables=tables,
             ordered=ordered,
+            from_states=from_states,
         )
         cursor.execute(sql, sql_params)
         count, ids = cursor.fetchone()
@@ -273,18 +279,18 @@ def _requeue(
 
 
 def _recapture_tables(
-    cursor: Any, source: str, schema: str, selection: str, params: tuple
+    cursor: Any, source: str, schema: str, selection: str, params: tuple, from_states: Sequence[str]
 ) -> list[str]:
-    """Distinct mapped tables of the FAILED INSERT/UPDATE rows (``LookupError`` if missing)."""
+    """Distinct mapped tables of the selected INSERT/UPDATE rows (``LookupError`` if missing)."""
     cursor.execute(
         f"""
         SELECT DISTINCT l.table_name,
                to_regclass(quote_ident(%s) || '.' || quote_ident(l.table_name)) IS NOT NULL
         FROM {source} l
-        WHERE l.id IN ({selection}) AND l.state = %s AND l.action IN {_RECAPTURABLE_SQL}
+        WHERE l.id IN ({selection}) AND l.state = ANY(%s) AND l.action IN {_RECAPTURABLE_SQL}
         ORDER BY l.table_name
         """,
-        [schema, *params, FAILED],
+        [schema, *params, list(from_states)],
     )
     rows = cursor.fetchall()
     missing = [name for name, exists in rows if not exists]
@@ -305,16 +311,18 @@ def _requeue_sql(
     selection_params: tuple,
     tables: list[str],
     ordered: bool,
+    from_states: Sequence[str],
 ) -> tuple[str, list[Any]]:
-    """One statement: lock the FAILED rows, re-capture or copy them, mark them, count them."""
+    """One statement: lock the rows still in ``from_states``, re-capture or copy them, mark
+    them, count them."""
     s = quote_ident(schema)
-    params: list[Any] = [*selection_params, FAILED]
+    params: list[Any] = [*selection_params, list(from_states)]
     ctes = [
         f"""locked AS MATERIALIZED (
             SELECT l.id, l.action, l.table_name, l.record_id, l.sfid, l.txid, l.created_at,
                    l."values", l.old
             FROM {source} l
-            WHERE l.id IN ({selection}) AND l.state = %s
+            WHERE l.id IN ({selection}) AND l.state = ANY(%s)
             ORDER BY l.id
             FOR UPDATE OF l
         )"""

@@ -302,12 +302,25 @@ def test_redo__archive_returns_the_new_live_row(account, algorithm):
 
 
 @pytest.mark.django_db
-def test_redo__refuses_rows_that_are_not_failed_and_missing_records(account):
-    """Only FAILED rows can be redone; a vanished record raises DoesNotExist; nothing changes."""
-    done = make_log(state="SUCCESS")
-    with pytest.raises(TriggerLogStateError, match="SUCCESS"):
-        done.redo(write_algorithm=MERGED)
+@pytest.mark.parametrize("state", ["SUCCESS", "IGNORED", "MERGED"])
+def test_redo__re_applies_rows_in_any_state_like_the_public_package(account, state):
+    """redo() is not limited to FAILED rows (the public package re-applies any row)."""
+    live = make_log(state=state, record_id=account.id)
+    assert live.redo(write_algorithm=MERGED) == live
+    assert live.state == "NEW"
+    archived = make_log(model=TriggerLogArchive, state=state, record_id=account.id)
+    assert archived.redo(write_algorithm=MERGED).state == "NEW"
+    assert archived.state == "REQUEUED"
+
+
+@pytest.mark.django_db
+def test_redo__missing_row_or_record_changes_nothing(account):
+    """A deleted log raises TriggerLogStateError; a vanished record raises DoesNotExist."""
+    vanished = make_log(state="SUCCESS")
+    TriggerLog.objects.filter(pk=vanished.pk).delete()
+    with pytest.raises(TriggerLogStateError, match="no longer exists"):
+        vanished.redo(write_algorithm=MERGED)
     gone = make_log(record_id=account.id + 77, action="INSERT")
     with pytest.raises(TriggerLog.DoesNotExist, match="after re-capturing INSERT"):
         gone.redo(write_algorithm=ORDERED)
-    assert states() == {done.pk: "SUCCESS", gone.pk: "FAILED"}
+    assert states() == {gone.pk: "FAILED"}
