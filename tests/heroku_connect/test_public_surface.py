@@ -656,6 +656,13 @@ def test_health_check__app_config_and_class():
     assert dataclasses.is_dataclass(HerokuConnectHealthCheck)
 
 
+def test_health_check__module_logger_named_like_the_public_package():
+    """``backends.logger`` exists with the public package's name ``health-check``."""
+    from heroku_connect.contrib.heroku_connect_health_check import backends
+
+    assert backends.logger.name == "health-check"
+
+
 # --- §2.14 / §2.15 test utilities and migration --------------------------------------------
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import logging
 
 from heroku_connect.health import (
     DEFAULT_HEALTH_TIMEOUT,
@@ -22,6 +23,9 @@ from heroku_connect.health import (
     Severity,
     connect_health,
 )
+
+#: The public package's module logger (kept for code that configures or patches it).
+logger = logging.getLogger("health-check")
 
 try:
     from health_check.exceptions import (
