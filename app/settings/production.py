@@ -16,5 +16,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# Operators sign in again after a working day (Django's default is two weeks).
+SESSION_COOKIE_AGE = get_int(ENV, "SESSION_COOKIE_AGE", 12 * 60 * 60)
 if ON_HEROKU and not ENV.get("ALLOWED_HOSTS"):
     ALLOWED_HOSTS = [".herokuapp.com"]

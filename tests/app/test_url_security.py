@@ -12,8 +12,14 @@ for Heroku's router and monitors; they reveal no data, see ``tests/app/test_heal
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -290,3 +296,58 @@ def test_logout__is_post_only(client):
     assert "_auth_user_id" in client.session
     assert client.post(reverse("logout")).status_code == 302
     assert "_auth_user_id" not in client.session
+
+
+#: A <script> element without ``src`` (inline code) or an inline event handler attribute.
+INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>|<[^>]*\son[a-z]+\s*=", re.IGNORECASE)
+
+
+@pytest.mark.parametrize(
+    "name", [n for n in DISCOVERED if ROUTES.get(n, Route(POST, "")).kind in (READ, CONFIRM)]
+)
+def test_url__content_security_policy_and_no_inline_script(admin_client, name):
+    """Pages send a CSP that forbids inline scripts, and have none (the CSP would break them)."""
+    response = admin_client.get(url_for(name))
+    policy = response["Content-Security-Policy"]
+    script_src = next(p for p in policy.split(";") if p.strip().startswith("script-src"))
+    assert script_src.split() == ["script-src", "'self'"]
+    assert "frame-ancestors 'none'" in policy
+    if response.get("Content-Type", "").startswith("text/html"):
+        assert not INLINE_SCRIPT.search(response.content), name
+
+
+def test_production__session_and_cookie_settings():
+    """Production: secure, HTTP-only cookies, a same-origin referrer, no framing, sessions that
+    end after a working day, and the CSP."""
+    code = (
+        "import json, django; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps({k: getattr(s, k) for k in ('SESSION_COOKIE_HTTPONLY', "
+        "'SESSION_COOKIE_SECURE', 'CSRF_COOKIE_SECURE', 'SECURE_REFERRER_POLICY', "
+        "'X_FRAME_OPTIONS', 'SESSION_COOKIE_AGE', 'CONTENT_SECURITY_POLICY', 'DEBUG')}))"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SECRET_KEY"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="app.settings.production",
+        SECRET_KEY="k" * 60,
+        DYNO="web.1",
+        DATABASE_URL="postgres://u:p@127.0.0.1:5432/d",
+        REDIS_URL="rediss://:pw@127.0.0.1:6380",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    values = json.loads(result.stdout.strip().splitlines()[-1])
+    assert values["SESSION_COOKIE_HTTPONLY"] is True
+    assert values["SESSION_COOKIE_SECURE"] is True
+    assert values["CSRF_COOKIE_SECURE"] is True
+    assert values["SECURE_REFERRER_POLICY"] == "same-origin"
+    assert values["X_FRAME_OPTIONS"] == "DENY"
+    assert 3600 <= values["SESSION_COOKIE_AGE"] <= 24 * 3600
+    assert "script-src 'self'" in values["CONTENT_SECURITY_POLICY"]
+    assert values["DEBUG"] is False
