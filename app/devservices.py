@@ -298,7 +298,7 @@ def run_demo() -> int:
                     sys.executable, "-m", "heroku_connect.simulator", "serve",
                     "--database-url", environ["DATABASE_URL"], "--port", str(sim_port),
                     "--token", "demo-token", "--app", "hcop-demo", "--loops",
-                    "--seed-mapping", str(deployed),
+                    "--seed-mapping", str(deployed), "--history-days", "30",
                 ],
                 cwd=ROOT,
                 env=environ,

@@ -93,6 +93,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="share of the demo application's writes that Salesforce rejects",
     )
     serve.add_argument("--seed-mapping", type=Path, metavar="FILE", help="import this at start")
+    serve.add_argument(
+        "--history-days",
+        type=int,
+        default=0,
+        metavar="N",
+        help="after the seed mapping's import, archive N days of past writes (once; demo)",
+    )
     serve.add_argument("--verbose", "-v", action="store_true", help="log every request")
 
     control = commands.add_parser("control", help="change a running simulator")
@@ -118,6 +125,27 @@ def build_parser() -> argparse.ArgumentParser:
     notify.add_argument("message")
     notify.add_argument("--event-type", default="mapping-error")
     return parser
+
+
+def _backfill_history(simulator: Any, args: argparse.Namespace) -> None:
+    """Once the seed mapping is deployed, archive ``--history-days`` of past writes."""
+    from heroku_connect.simulator.history import backfill_history
+
+    log = logging.getLogger(PROG)
+    try:
+        simulator.wait_idle(timeout=300)
+        tables = [mapping.table_name for mapping in simulator.state.read_write_mappings()]
+        written = backfill_history(
+            args.database_url,
+            schema=args.schema,
+            tables=tables,
+            days=args.history_days,
+            seed=args.seed,
+        )
+    except Exception as exc:  # a demo nicety: never take the simulator down
+        log.warning("history backfill failed: %s", type(exc).__name__)
+        return
+    log.info("history: %d archived writes over %d days", written, args.history_days)
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -174,6 +202,10 @@ def serve(args: argparse.Namespace) -> int:
     except (SimulatorError, ImportError_) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 1
+    if args.history_days > 0 and initial_mapping is not None:
+        threading.Thread(
+            target=_backfill_history, args=(simulator, args), name="history", daemon=True
+        ).start()
     try:
         print(
             f"Heroku Connect simulator: API {simulator.api_url} (app {simulator.app_name}, "
