@@ -12,13 +12,13 @@ urlpatterns = [
     path("diff/", views.diff, name="diff"),
     path("diff/mapping.json", views.download_mapping, name="download"),
     path("imports/<int:pk>/", views.import_job, name="import_job"),
-    path("<str:connection_id>/", views.connection_detail, name="connection"),
-    path("<str:connection_id>/fetch/", views.fetch_deployed, name="fetch"),
-    path("<str:connection_id>/import/", views.import_mapping, name="import"),
+    path("<slug:connection_id>/", views.connection_detail, name="connection"),
+    path("<slug:connection_id>/fetch/", views.fetch_deployed, name="fetch"),
+    path("<slug:connection_id>/import/", views.import_mapping, name="import"),
     path(
-        "<str:connection_id>/mappings/<str:mapping_id>/<str:action>/",
+        "<slug:connection_id>/mappings/<slug:mapping_id>/<slug:action>/",
         views.action,
         name="mapping_action",
     ),
-    path("<str:connection_id>/actions/<str:action>/", views.action, name="action"),
+    path("<slug:connection_id>/actions/<slug:action>/", views.action, name="action"),
 ]
