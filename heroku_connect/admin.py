@@ -158,6 +158,16 @@ class GenericLogModelAdmin(admin.ModelAdmin):
     table_name_link = _make_admin_link_to_similar("table_name")
     record_id_link = _make_admin_link_to_similar("record_id", "table_name")
 
+    def get_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
+        """The change page's fields without the raw ones a label/link replaces.
+
+        The read-only change page otherwise listed ``action`` and ``state`` twice: once raw (the
+        form's fields) and once as ``action_label`` / ``state_label`` (``readonly_fields``).
+        """
+        fields = list(super().get_fields(request, obj))
+        replaced = {name for name, alias in self.field_overrides.items() if alias in fields}
+        return [name for name in fields if name not in replaced]
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Heroku Connect's triggers write the trigger log; adding rows by hand makes no sense.
         return False

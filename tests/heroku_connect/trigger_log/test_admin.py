@@ -219,6 +219,10 @@ def test_change_view__renders_all_fields_read_only(client):
     response = client.get(reverse("admin:heroku_connect_triggerlog_change", args=[log.pk]))
     assert response.status_code == 200
     assert '<span class="label label-default">UPDATE</span>' in response.content.decode()
+    # Each field once: the raw action/state were listed next to their labels.
+    html = response.content.decode()
+    assert html.count("<label>Action:</label>") == 1
+    assert html.count("<label>State:</label>") == 1
 
 
 # --- confirm-then-act --------------------------------------------------------------------------
