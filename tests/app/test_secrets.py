@@ -8,6 +8,7 @@ all logs are captured at DEBUG.
 
 from __future__ import annotations
 
+import io
 import logging
 import socket
 from collections.abc import Iterator
@@ -241,3 +242,51 @@ def test_login__submitted_password_is_not_echoed(secrets, logs, client):
     response = client.post(reverse("login"), {"username": "someone", "password": DB_PASSWORD})
     assert response.status_code == 200
     assert_response_clean(response, "the failed login page")
+
+
+PII = "Jane-Doe-PII-4711"
+
+
+@pytest.mark.simulator(token=HEROKU_TOKEN, ordered_writes=False)
+def test_logs__no_salesforce_data(simulator, caplog, settings):
+    """Triage, retry, ignore, statistics, auto-retry and the report with failed writes of
+    records holding a recognisable value: the value never reaches the logs."""
+    from django.core.management import call_command
+
+    from app.audit.models import AutoRetryPolicy
+    from app.dashboard import autoretry, stats
+    from app.salesforce.models import Account
+    from heroku_connect.models import TriggerLog
+
+    simulator.import_mapping(get_mapping())
+    simulator.wait_idle()
+    accounts = [Account.objects.create(name=f"{PII} {n}") for n in range(4)]
+    simulator.engine.transient_failure_rate = 1.0
+    simulator.engine.write_cycle()
+    failed = list(TriggerLog.objects.filter(state="FAILED").order_by("id"))
+    assert len(failed) == len(accounts)
+    assert PII in failed[0].values  # the trigger log holds the record's values
+    caplog.clear()
+    caplog.set_level(logging.DEBUG)
+
+    client = Client()
+    client.force_login(make_user("operator", ALL_PERMISSIONS))
+    assert client.get(reverse("dashboard:failures"), {"q": PII}).status_code == 200
+    for log in failed:
+        assert client.get(reverse("dashboard:detail", args=["live", log.id])).status_code == 200
+    ids = {"ids": [f"live:{log.id}" for log in failed[:2]]}
+    assert client.get(reverse("dashboard:retry_confirm"), ids).status_code == 200
+    assert client.post(reverse("dashboard:retry"), {"scope": "ids", **ids}).status_code == 302
+    ignore = {"ids": [f"live:{failed[2].id}"]}
+    assert client.post(reverse("dashboard:ignore"), {"scope": "ids", **ignore}).status_code == 302
+    stats.refresh_stats()
+    policy = AutoRetryPolicy.current()
+    policy.enabled = True
+    policy.save()
+    autoretry.run_autoretry()
+    call_command("triage_report", "--json", stdout=io.StringIO())
+    actions = set(AuditEntry.objects.values_list("action", flat=True))
+    assert {"retry", "ignore", "autoretry"} <= actions
+    assert not TriggerLog.objects.filter(state="FAILED").exists()  # the auto-retry took the last
+    assert caplog.records  # the code paths log (and say nothing about the records' values)
+    assert PII not in caplog.text
