@@ -145,6 +145,7 @@ def test_pages__no_secret_on_any_page(secrets, logs, boss):
         url = reverse(name, kwargs=_sample_kwargs(name, conn, mapping))
         response = boss.get(url)
         assert response.status_code == 200, (url, response.status_code)
+        assert "no-store" in response["Cache-Control"], url  # never kept by a proxy or browser
         assert_response_clean(response, url)
     for model in admin.site._registry:
         meta = model._meta

@@ -305,13 +305,18 @@ INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>|<[^>]*\son[a-z]+\s*="
 @pytest.mark.parametrize(
     "name", [n for n in DISCOVERED if ROUTES.get(n, Route(POST, "")).kind in (READ, CONFIRM)]
 )
-def test_url__content_security_policy_and_no_inline_script(admin_client, name):
-    """Pages send a CSP that forbids inline scripts, and have none (the CSP would break them)."""
+def test_url__security_headers_and_no_inline_script(admin_client, name):
+    """Pages send a CSP that forbids inline scripts (and have none: it would break them), deny
+    framing and sniffing, and are never cached."""
     response = admin_client.get(url_for(name))
     policy = response["Content-Security-Policy"]
     script_src = next(p for p in policy.split(";") if p.strip().startswith("script-src"))
     assert script_src.split() == ["script-src", "'self'"]
     assert "frame-ancestors 'none'" in policy
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    if response.status_code == 200:  # (a 404 for the sample ids shows no data)
+        assert "no-store" in response["Cache-Control"]  # operational data: never cached
     if response.get("Content-Type", "").startswith("text/html"):
         assert not INLINE_SCRIPT.search(response.content), name
 
@@ -409,3 +414,28 @@ def test_url__tampered_path_is_not_found(name):
             for method in (client.get, client.post):
                 response = method(path)
                 assert response.status_code in (400, 404, 405), (path, response.status_code)
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("dashboard:retry", {"scope": "ids", "ids": "live:1"}),
+        ("dashboard:ignore", {"scope": "ids", "ids": "live:1"}),
+        ("dashboard:ignore_confirm", {"scope": "ids", "ids": "live:1"}),
+    ],
+)
+def test_actions__next_must_be_local(admin_client, name, data):
+    """The ``next`` of the retry/ignore forms never leads to another site."""
+    for evil in ("https://evil.example/", "//evil.example/x", "https:evil.example"):
+        response = admin_client.post(reverse(name), {**data, "next": evil})
+        assert "evil.example" not in response.get("Location", ""), evil
+        assert b"evil.example" not in response.content, evil
+
+
+def test_login__csrf_required():
+    """The login form itself is CSRF-protected (no login CSRF)."""
+    make_user("someone")
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(reverse("login"), {"username": "someone", "password": "pw-someone"})
+    assert response.status_code == 403
+    assert "_auth_user_id" not in client.session
