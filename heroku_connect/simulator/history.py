@@ -26,22 +26,31 @@ from heroku_connect.simulator import errors
 
 __all__ = ("backfill_history",)
 
-#: Failure messages of past writes, by weight (transient lock errors dominate, as in real orgs).
-_FAILURES: Sequence[tuple[int, Callable[[random.Random], str]]] = (
-    (6, lambda rng: str(errors.unable_to_lock_row([f"001{rng.randrange(10**11):011d}AAA"]))),
-    (3, lambda rng: str(errors.required_fields_missing(["LastName"]))),
-    (2, lambda rng: str(errors.invalid_email("Email", f"user{rng.randrange(999)}@", "Email"))),
-    (1, lambda rng: str(errors.string_too_long("Last Name", "x" * 90, 80, "LastName"))),
-    (1, lambda rng: str(errors.restricted_picklist("Industry", "Spaceflight", "Industry"))),
-    (1, lambda rng: str(errors.entity_is_deleted())),
-    (1, lambda rng: str(errors.invalid_cross_reference("AccountId"))),
-)
+#: The required field and a restricted picklist of each example table (others: Name / none).
+_TABLE_FIELDS = {
+    "contact": ("LastName", "Last Name", None),
+    "account": ("Name", "Account Name", ("Industry", "Spaceflight")),
+    "project__c": ("Name", "Project Name", ("Status__c", "Abandoned")),
+}
 
 
-def _failure_message(rng: random.Random) -> str:
-    weights = [weight for weight, _ in _FAILURES]
-    [(_, make)] = rng.choices(_FAILURES, weights=weights)
-    return make(rng)
+def _failure_message(rng: random.Random, table: str) -> str:
+    """A Salesforce error text that fits ``table``; lock errors dominate, as in real orgs."""
+    required, label, picklist = _TABLE_FIELDS.get(table, ("Name", "Name", None))
+    makers: list[tuple[int, Callable[[], str]]] = [
+        (6, lambda: str(errors.unable_to_lock_row([f"001{rng.randrange(10**11):011d}AAA"]))),
+        (3, lambda: str(errors.required_fields_missing([required]))),
+        (1, lambda: str(errors.string_too_long(label, "x" * 90, 80, required))),
+        (1, lambda: str(errors.entity_is_deleted())),
+        (1, lambda: str(errors.invalid_cross_reference())),
+    ]
+    if table == "contact":
+        makers.append((2, lambda: str(errors.invalid_email("Email", "jane@", "Email"))))
+    if picklist is not None:
+        field, value = picklist
+        makers.append((1, lambda: str(errors.restricted_picklist(field, value, field))))
+    [(_, make)] = rng.choices(makers, weights=[weight for weight, _ in makers])
+    return make()
 
 
 def backfill_history(
@@ -107,7 +116,7 @@ def backfill_history(
                         table,
                         record_id,
                         sfid if action == "UPDATE" else None,
-                        _failure_message(rng) if failed else None,
+                        _failure_message(rng, table) if failed else None,
                     )
                 )
         with conn.cursor() as cursor:

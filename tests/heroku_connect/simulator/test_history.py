@@ -49,6 +49,9 @@ def test_backfill_history__archives_past_writes_of_real_rows_once(simulator):
     failures = [r[7] for r in rows if r[1] == "FAILED"]
     assert failures
     assert all(classify(message).code != "UNKNOWN" for message in failures)
+    required = {r[3]: r[7] for r in rows if r[7] and r[7].startswith("Required fields")}
+    assert required.get("contact", "[LastName]").endswith("[LastName]")
+    assert required.get("account", "[Name]").endswith("[Name]")
 
     again = backfill_history(dsn, schema="salesforce", tables=["contact"], days=3, now=NOW)
     assert again == 0
