@@ -439,3 +439,42 @@ def test_login__csrf_required():
     response = client.post(reverse("login"), {"username": "someone", "password": "pw-someone"})
     assert response.status_code == 403
     assert "_auth_user_id" not in client.session
+
+
+HOSTILE = "<script>alert('x')</script><img src=x onerror=alert(1)>"
+
+
+def test_pages__hostile_data_is_escaped(admin_client):
+    """Salesforce messages, record values, API notifications and audit text are shown escaped."""
+    from django.utils import timezone
+
+    from app.audit.services import record_action
+    from app.connections import services
+    from app.dashboard import stats
+    from tests.app.connections.factories import stored_connection
+    from tests.heroku_connect.trigger_log.factories import make_log
+
+    log = make_log(
+        sf_message=f"FIELD_INTEGRITY_EXCEPTION: {HOSTILE}", values=f'"name"=>"{HOSTILE}"'
+    )
+    stats.refresh_stats()
+    conn = stored_connection(connection_id="hostile")
+    conn.name = HOSTILE
+    conn.save()
+    now = timezone.now()
+    services.store_notifications(conn, [{"id": 1, "event_type": HOSTILE, "message": HOSTILE}], now)
+    record_action(user=None, action="retry", target=HOSTILE, detail=HOSTILE)
+    urls = [
+        reverse("dashboard:overview"),
+        reverse("dashboard:groups"),
+        reverse("dashboard:failures"),
+        reverse("dashboard:detail", args=["live", log.id]),
+        reverse("audit:list"),
+        reverse("connections:status"),
+        reverse("connections:connection", args=[conn.connection_id]),
+    ]
+    for url in urls:
+        response = admin_client.get(url)
+        assert response.status_code == 200, url
+        assert not INLINE_SCRIPT.search(response.content), url
+    assert b"&lt;script&gt;" in admin_client.get(reverse("dashboard:failures")).content
