@@ -348,3 +348,14 @@ def test_status__api_times_readable_in_utc(viewer_client):
     assert "2026-11-25 09:25:08 UTC" in html
     assert "309755" not in html
     assert '<td class="nowrap">–</td>' in html
+
+
+@pytest.mark.parametrize(
+    ("state", "warned"), [("IDLE", False), ("PAUSED", True), ("POLLING", True)]
+)
+def test_pause_confirm__warns_when_the_connection_is_not_idle(boss_client, state, warned):
+    """Pausing is only allowed from IDLE: the confirmation says so before the operator clicks."""
+    stored_connection(state)
+    html = boss_client.get(f"/connections/{CID}/actions/pause/").content.decode()
+    assert ('data-testid="state-warning"' in html) is warned
+    assert ("already paused" in html) is (state == "PAUSED")
