@@ -98,3 +98,13 @@ def test_403_csrf__our_page_nothing_changed():
     assert response.status_code == 403
     assert b"Form expired" in response.content
     assert SHELL in response.content
+
+
+@pytest.mark.django_db
+def test_400__unknown_host_gets_our_page(client):
+    """A request for a host name we do not serve gets our 400 page, nothing more."""
+    response = client.get(reverse("dashboard:overview"), HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert b"Bad request" in response.content
+    assert b"evil.example" not in response.content
+    assert_no_trace(response.content)
