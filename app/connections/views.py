@@ -113,7 +113,8 @@ def import_mapping(request: HttpRequest, connection_id: str) -> HttpResponse:
         except services.ImportAlreadyRunning as exc:
             messages.error(request, str(exc))
             return redirect(f"{reverse('connections:diff')}?connection={conn.connection_id}")
-        messages.info(request, f"Import #{job.pk} queued.")
+        # Not "queued": the message stays on the page while the progress below moves on.
+        messages.info(request, f"Import #{job.pk} requested; this page follows its progress.")
         return redirect("connections:import_job", pk=job.pk)
     page = selectors.diff_page(conn.connection_id, _code_mapping())
     return TemplateResponse(request, "connections/import_confirm.html", {"page": page})

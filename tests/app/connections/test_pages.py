@@ -226,6 +226,10 @@ def test_import__post_creates_one_job_and_refuses_a_second(
     assert job.state == ImportJob.State.QUEUED
     assert job.requested_by == boss
     assert len(callbacks) == 1
+    # The flash message stays visible while the live progress moves past "queued".
+    page = boss_client.get(response["Location"]).content.decode()
+    assert f"Import #{job.pk} requested; this page follows its progress." in page
+    assert f"Import #{job.pk} queued." not in page
     response = boss_client.post(url, follow=True)
     assert ImportJob.objects.count() == 1
     assert b"already queued or running" in response.content
