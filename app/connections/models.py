@@ -46,6 +46,9 @@ class Connection(models.Model):
     fetched_at = models.DateTimeField(null=True)
     #: When the last snapshot was stored (snapshots are written on change, or as a heartbeat).
     snapshot_at = models.DateTimeField(null=True)
+    #: Set when a successful refresh no longer listed it (deleted or re-created in Heroku
+    #: Connect); cleared if it is listed again. Its history and imports stay.
+    removed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name", "connection_id"]

@@ -64,7 +64,8 @@ def freshness(now: datetime.datetime | None = None) -> Freshness:
 
 
 def _connections() -> QuerySet[Connection]:
-    return Connection.objects.order_by("name", "connection_id").prefetch_related(
+    current = Connection.objects.filter(removed_at__isnull=True)
+    return current.order_by("name", "connection_id").prefetch_related(
         Prefetch(
             "mappings",
             queryset=Mapping.objects.filter(removed_at__isnull=True).order_by("object_name"),
@@ -229,11 +230,14 @@ def diff_page(connection_id: str | None, code: dict[str, Any]) -> DiffPage:
 
     Raises ``Connection.DoesNotExist`` for an unknown ``connection_id``.
     """
-    connections = list(Connection.objects.order_by("name", "connection_id"))
+    connections = list(
+        Connection.objects.filter(removed_at__isnull=True).order_by("name", "connection_id")
+    )
     if connection_id:
+        # A removed connection stays reachable by its id (links from its history and imports).
         conn = next((c for c in connections if c.connection_id == connection_id), None)
         if conn is None:
-            raise Connection.DoesNotExist(connection_id)
+            conn = Connection.objects.get(connection_id=connection_id)
     else:
         conn = connections[0] if connections else None
     deployed = DeployedMapping.objects.filter(connection=conn).first() if conn is not None else None

@@ -162,6 +162,7 @@ def store_connection(data: dict[str, Any], fetched_at: datetime.datetime) -> Con
     conn.state = state
     conn.health_class = connection_health(state)
     conn.fetched_at = fetched_at
+    conn.removed_at = None
     if _snapshot_due(changed, conn.snapshot_at, fetched_at):
         conn.snapshot_at = fetched_at
         conn.save()
@@ -267,13 +268,19 @@ def refresh_status(*, client: Any, app_name: str | None = None) -> RefreshRun:
         app_name = app_name or configured_app_name()
         calls += 1
         items = client.list_connections(app_name)
+        listed: list[str] = []
         for item in items:
             calls += 1
             conn = store_connection(client.get_connection(str(item["id"]), deep=True), now)
+            listed.append(conn.connection_id)
             calls += 1
             store_notifications(conn, client.notifications(conn.connection_id), now)
             calls += 1
             store_deployed(conn, client.export_mapping(conn.connection_id), now)
+        # A connection the API no longer lists would otherwise keep its last (healthy) state
+        # on the pages forever, and the mapping diff could default to it.
+        unlisted = Connection.objects.filter(removed_at__isnull=True)
+        unlisted.exclude(connection_id__in=listed).update(removed_at=now)
     except (KeyError, TypeError, AttributeError) as exc:
         # A payload of an unexpected shape (e.g. a mapping without an id).
         from heroku_connect.api import APIInvalidResponse

@@ -376,3 +376,28 @@ def test_actions__hanging_api_answers_with_a_banner_within_the_web_timeout(
     assert time.monotonic() - started < 4
     assert b"Pause connection failed" in response.content
     assert b"Fetching the deployed mapping failed" in fetch.content
+
+
+def test_refresh__a_connection_no_longer_listed_leaves_the_pages(simulator, viewer_client):
+    """A deleted / re-created connection kept showing its last 'IDLE, Healthy' state forever,
+    and the mapping diff defaulted to it (the demo re-creates its connection on every start)."""
+    from tests.app.connections.factories import stored_connection
+
+    gone = stored_connection(connection_id="0ld0ld00-0000-4000-8000-000000000000")
+    run = _refresh()
+    assert run.ok, run.error_message
+    gone.refresh_from_db()
+    assert gone.removed_at is not None
+    assert Connection.objects.get(connection_id=simulator.connection_id).removed_at is None
+    status = viewer_client.get(reverse("connections:status")).content.decode()
+    assert simulator.connection_id in status
+    assert gone.connection_id not in status
+    diff = viewer_client.get(reverse("connections:diff")).content.decode()
+    assert gone.connection_id not in diff
+    assert simulator.connection_id in diff
+    detail = viewer_client.get(reverse("connections:connection", args=[gone.connection_id]))
+    assert b'data-testid="connection-removed"' in detail.content
+    # Listed again (e.g. a transient API inconsistency): back on the pages.
+    stored_connection(connection_id=gone.connection_id)
+    gone.refresh_from_db()
+    assert gone.removed_at is None
