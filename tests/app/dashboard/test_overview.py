@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.urls import reverse
@@ -115,6 +116,8 @@ def test_overview_page__counts_chart_and_top_groups(viewer_client):
     body = response.content.decode()
     assert "<svg" in body
     assert 'class="bar-failed"' in body
+    assert "times in UTC" in body  # the axis labels and bar tooltips name no zone themselves
+    assert re.search(r"<title>\d{4}-\d\d-\d\d \d\d:\d\d UTC: ", body)
     assert "UNABLE_TO_LOCK_ROW" in body
     assert "group=UNABLE_TO_LOCK_ROW." in body
     overview = response.context["overview"]
