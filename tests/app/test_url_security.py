@@ -478,3 +478,13 @@ def test_pages__hostile_data_is_escaped(admin_client):
         assert response.status_code == 200, url
         assert not INLINE_SCRIPT.search(response.content), url
     assert b"&lt;script&gt;" in admin_client.get(reverse("dashboard:failures")).content
+
+
+@pytest.mark.parametrize("name", DISCOVERED)
+def test_url__other_methods_are_refused(admin_client, name):
+    """PUT, PATCH and DELETE are refused (405) everywhere and change nothing."""
+    url = url_for(name)
+    before = state_counts()
+    for method in (admin_client.put, admin_client.patch, admin_client.delete):
+        assert method(url).status_code == 405, method.__name__
+    assert state_counts() == before
