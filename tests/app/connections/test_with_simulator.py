@@ -7,6 +7,7 @@ import json
 
 import pytest
 import requests
+from django.contrib.auth.models import Permission
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
@@ -378,7 +379,7 @@ def test_actions__hanging_api_answers_with_a_banner_within_the_web_timeout(
     assert b"Fetching the deployed mapping failed" in fetch.content
 
 
-def test_refresh__a_connection_no_longer_listed_leaves_the_pages(simulator, viewer_client):
+def test_refresh__a_connection_no_longer_listed_leaves_the_pages(simulator, viewer_client, viewer):
     """A deleted / re-created connection kept showing its last 'IDLE, Healthy' state forever,
     and the mapping diff defaulted to it (the demo re-creates its connection on every start)."""
     from tests.app.connections.factories import stored_connection
@@ -397,6 +398,12 @@ def test_refresh__a_connection_no_longer_listed_leaves_the_pages(simulator, view
     assert simulator.connection_id in diff
     detail = viewer_client.get(reverse("connections:connection", args=[gone.connection_id]))
     assert b'data-testid="connection-removed"' in detail.content
+    viewer.user_permissions.add(
+        Permission.objects.get(content_type__app_label="dashboard", codename="manage_mappings")
+    )
+    detail = viewer_client.get(reverse("connections:connection", args=[gone.connection_id]))
+    assert b"Reload" not in detail.content  # no actions on a connection Connect does not list
+    assert b"Pause" not in detail.content
     # Listed again (e.g. a transient API inconsistency): back on the pages.
     stored_connection(connection_id=gone.connection_id)
     gone.refresh_from_db()
