@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from django.contrib import messages
+from django.core.validators import slug_re
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -71,8 +72,11 @@ def connection_detail(request: HttpRequest, connection_id: str) -> HttpResponse:
 @require_perm(VIEW_DASHBOARD)
 def diff(request: HttpRequest) -> HttpResponse:
     """The code's mapping against the deployed one (as last fetched), with warnings."""
+    connection_id = request.GET.get("connection") or None
+    if connection_id is not None and not slug_re.fullmatch(connection_id):
+        raise Http404("No such connection.")  # ids are slugs, as in the URLs (no NUL bytes)
     try:
-        page = selectors.diff_page(request.GET.get("connection"), _code_mapping())
+        page = selectors.diff_page(connection_id, _code_mapping())
     except Connection.DoesNotExist as exc:
         raise Http404("No such connection.") from exc
     return TemplateResponse(request, "connections/diff.html", {"page": page})
