@@ -455,7 +455,7 @@ def _refresh_stats_soon() -> None:
 
 
 def _detail(result: ActionResult, *, chosen: bool) -> str:
-    text = f"live: {result.live}, archived: {result.archive}"
+    text = f"live: {result.live:,}, archived: {result.archive:,}"
     if result.algorithm is not None:
         how = "chosen by the operator" if chosen else "from the Heroku Connect API"
         text += f"; {algorithm_label(result.algorithm)} ({how})"

@@ -140,8 +140,8 @@ def run_autoretry(*, now: datetime.datetime | None = None) -> AutoRetryRun | Non
                 selection=params,
                 row_count=result.retried,
                 detail=(
-                    f"eligible: {result.eligible}, retried live: {result.live}, archived: "
-                    f"{result.archive}; {algorithm_label(algorithm)}"
+                    f"eligible: {result.eligible:,}, retried live: {result.live:,}, archived: "
+                    f"{result.archive:,}; {algorithm_label(algorithm)}"
                 ),
             )
     except Exception as error:

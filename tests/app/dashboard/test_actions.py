@@ -410,3 +410,13 @@ def test_narrow_for_group__selects_exactly_the_same_rows():
             expected = set(getattr(selection, part).values_list("pk", flat=True))
             assert expected  # the group has rows
             assert set(getattr(narrowed, part).values_list("pk", flat=True)) == expected
+
+
+def test_audit_detail__large_counts_have_thousands_separators():
+    """The audit trail (page and CSV) showed 'live: 1234567' while the pages say '1,234,567'."""
+    from heroku_connect.states import WriteAlgorithm
+
+    result = actions.ActionResult(
+        action=actions.RETRY, live=1_234_567, archive=12_000, algorithm=WriteAlgorithm.MERGE_WRITES
+    )
+    assert actions._detail(result, chosen=False).startswith("live: 1,234,567, archived: 12,000;")
