@@ -232,6 +232,9 @@ def _install_signal_handlers() -> None:
 
     signal.signal(signal.SIGTERM, _raise)
     signal.signal(signal.SIGHUP, _raise)
+    # A shell starts background jobs (`make demo &`) with SIGINT ignored, and Python keeps that;
+    # then `pkill -INT` did nothing, and the children inherited the ignored SIGINT too.
+    signal.signal(signal.SIGINT, _raise)
 
 
 def run_exec(command: Sequence[str]) -> int:
