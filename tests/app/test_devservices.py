@@ -182,3 +182,31 @@ def test_start_postgres__refuses_root_with_the_way_out(monkeypatch):
     with pytest.raises(devservices.LauncherError, match="cannot run as root; set DATABASE_URL"):
         devservices.start_postgres(devservices.ProcessGroup())
 
+
+def test_exec__sigint_stops_a_launcher_started_in_the_background(tmp_path):
+    """Started with SIGINT ignored (as a shell starts `make demo &`), SIGINT still stops the
+    launcher and its child instead of being ignored by both."""
+    started = tmp_path / "child-started"
+    env = {
+        **os.environ,
+        "DATABASE_URL": os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/x"),
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+    }
+    child = f"import pathlib, time; pathlib.Path({str(started)!r}).touch(); time.sleep(60)"
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "app.devservices", "exec", "--", sys.executable, "-c", child],
+        cwd=ROOT,
+        env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),  # noqa: PLW1509
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while not started.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert started.exists(), "the child never started"
+        launcher.send_signal(signal.SIGINT)
+        assert launcher.wait(10) is not None
+    finally:
+        if launcher.poll() is None:
+            launcher.kill()
+            launcher.wait()
