@@ -93,7 +93,9 @@ class FailureFilterForm(forms.Form):
     )
 
     def clean_table(self) -> str:
-        table = self.cleaned_data["table"].strip()
+        # Heroku Connect's table names are lower case ("contact", "project__c"); the pages show
+        # the object names ("Contact", "Project__c"), which matched nothing before.
+        table = self.cleaned_data["table"].strip().lower()
         if table and not _TABLE_NAME.match(table):
             raise forms.ValidationError("Not a table name.")
         return table

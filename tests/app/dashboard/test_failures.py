@@ -232,3 +232,12 @@ def test_describe__since_and_until_name_their_zone():
     text = filters.selection(form).describe()
     assert "since 2026-11-25 08:00 UTC" in text
     assert "until 2026-11-25 09:30 UTC" in text
+
+
+def test_table_filter__object_name_as_shown_on_the_pages_matches(viewer_client):
+    """'Contact' (the object name the connection pages show) listed nothing: tables are lower
+    case."""
+    log = make_log(table_name="contact")
+    response = viewer_client.get(reverse("dashboard:failures") + "?table=Contact")
+    assert response.status_code == 200
+    assert _ids(response) == [("live", log.id)]
