@@ -241,3 +241,15 @@ def test_table_filter__object_name_as_shown_on_the_pages_matches(viewer_client):
     response = viewer_client.get(reverse("dashboard:failures") + "?table=Contact")
     assert response.status_code == 200
     assert _ids(response) == [("live", log.id)]
+
+
+def test_selection_checkboxes__disabled_for_viewers(viewer_client, client, operator):
+    """Viewers got live checkboxes with no button to use them on; operators keep them."""
+    make_log()
+    viewer_html = viewer_client.get(reverse("dashboard:failures")).content.decode()
+    assert re.search(r'name="ids" value="live:\d+"[^>]*disabled', viewer_html)
+    assert "Retry selected" not in viewer_html
+    client.force_login(operator)
+    operator_html = client.get(reverse("dashboard:failures")).content.decode()
+    assert re.search(r'name="ids" value="live:\d+"[^>]*>', operator_html)
+    assert not re.search(r'name="ids" value="live:\d+"[^>]*disabled', operator_html)
