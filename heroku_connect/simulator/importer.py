@@ -404,6 +404,23 @@ def _row_values(org: Any, mapping: Mapping, record: dict[str, Any]) -> list[Any]
     return [org.field_value(mapping.object_name, record, name) for name in synced_fields(mapping)]
 
 
+def _adopt_unknown_rows(
+    cursor: psycopg.Cursor, org: Any, target: sql.Composable, mapping: Mapping, sfids: set[str]
+) -> None:
+    """Rows synced from "Salesforce" in an earlier run (their sfid unknown to a restarted org):
+    the org takes them in, as Salesforce kept them."""
+    known = {record["Id"] for record in org.records(mapping.object_name)}
+    unknown = sorted(sfids - known)
+    if not unknown:
+        return
+    fields = synced_fields(mapping)
+    columns = sql.SQL(", ").join(sql.Identifier(column_name(name)) for name in fields)
+    rows = cursor.execute(
+        sql.SQL("SELECT {} FROM {} WHERE sfid = ANY(%s)").format(columns, target), [unknown]
+    ).fetchall()
+    org.adopt(mapping.object_name, [dict(zip(fields, row, strict=True)) for row in rows])
+
+
 def load_records(
     conn: psycopg.Connection, org: Any, schema: str, mapping: Mapping, *, reload: bool
 ) -> int:
@@ -431,6 +448,7 @@ def load_records(
                     sql.SQL("SELECT sfid FROM {} WHERE sfid IS NOT NULL").format(target)
                 ).fetchall()
             }
+            _adopt_unknown_rows(cursor, org, target, mapping, existing)
             updates = [row for row in rows if row[sfid_at] in existing]
             rows = [row for row in rows if row[sfid_at] not in existing]
             if updates and others:

@@ -901,6 +901,33 @@ class Org:
                     )
         return changes
 
+    def adopt(self, object_name: str, records: list[dict[str, Any]]) -> int:
+        """Take in records that exist in Salesforce but not in this org object (by ``Id``).
+
+        A restarted simulator starts from its seed, while the mapped tables still hold the
+        records written to "Salesforce" in earlier runs. Adopting them keeps those records
+        updatable and keeps new ids from colliding with theirs. Unknown fields are ignored;
+        returns the number of records adopted.
+        """
+        describe = self.describe(object_name)
+        adopted = 0
+        with self._lock:
+            for values in records:
+                sfid = values.get("Id")
+                if not sfid or sfid in self._records[describe.name]:
+                    continue
+                record: dict[str, Any] = dict.fromkeys(describe.fields)
+                record.update({k: v for k, v in values.items() if k in describe.fields})
+                stamp = self._stamp()
+                record.setdefault("CreatedDate", stamp["SystemModstamp"])
+                record.update(**stamp)
+                if "IsDeleted" in describe.fields:
+                    record["IsDeleted"] = bool(record.get("IsDeleted"))
+                self._purged[describe.name].discard(sfid)
+                self._set(describe.name, sfid, record)
+                adopted += 1
+        return adopted
+
     def fake_values(self, object_name: str, rng: Random) -> dict[str, Any]:
         """Plausible values for a new record (lookups point at existing records)."""
         name = self.describe(object_name).name
@@ -1001,13 +1028,17 @@ class Org:
         return None
 
     def _new_id(self, describe: ObjectDescribe) -> str:
-        self._counters[describe.name] += 1
-        number = self._counters[describe.name] + self.seed * 7919
-        body = ""
-        for _ in range(7):
-            number, digit = divmod(number, 62)
-            body = _ID_CHARS[digit] + body
-        return salesforce_id(f"{describe.key_prefix}5g000{body}")
+        """The next id of the object's sequence that no record (adopted ones too) uses."""
+        while True:
+            self._counters[describe.name] += 1
+            number = self._counters[describe.name] + self.seed * 7919
+            body = ""
+            for _ in range(7):
+                number, digit = divmod(number, 62)
+                body = _ID_CHARS[digit] + body
+            sfid = salesforce_id(f"{describe.key_prefix}5g000{body}")
+            if sfid not in self._records[describe.name] and sfid not in self._purged[describe.name]:
+                return sfid
 
     def _stamp(self, when: datetime.datetime | None = None) -> dict[str, Any]:
         when = when or datetime.datetime.now(datetime.UTC).replace(tzinfo=None, microsecond=0)
