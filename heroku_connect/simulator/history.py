@@ -119,6 +119,7 @@ def backfill_history(
                         _failure_message(rng, table) if failed else None,
                     )
                 )
+        rows.sort(key=lambda row: row[0])  # ids follow created_at, as in a real archive
         with conn.cursor() as cursor:
             cursor.executemany(
                 sql.SQL(

@@ -46,6 +46,7 @@ def test_backfill_history__archives_past_writes_of_real_rows_once(simulator):
         ).fetchone()[0]
     assert {r[4] for r in rows if r[3] == "contact"} <= contact_ids
     assert next_live_id > max(r[0] for r in rows)  # ids come from the trigger log's sequence
+    assert [r[6] for r in rows] == sorted(r[6] for r in rows)  # ids follow created_at
     failures = [r[7] for r in rows if r[1] == "FAILED"]
     assert failures
     assert all(classify(message).code != "UNKNOWN" for message in failures)
