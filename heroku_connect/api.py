@@ -168,12 +168,12 @@ class HerokuConnectClient:
         endpoint: str | None = None,
         token: str | None = None,
         *,
-        timeout: float = HEROKU_REQUEST_TIMEOUT,
+        timeout: float | None = None,
         session: requests.Session | None = None,
     ) -> None:
         self._endpoint = endpoint
         self._token = token
-        self.timeout = timeout
+        self._timeout = timeout
         self._owns_session = session is None
         self.session = session if session is not None else requests.Session()
 
@@ -192,6 +192,17 @@ class HerokuConnectClient:
             self.session.close()
 
     # -- configuration, read at call time
+
+    @property
+    def timeout(self) -> float:
+        """Seconds per HTTP call: the ``timeout`` given, else ``HEROKU_CONNECT_API_TIMEOUT``."""
+        if self._timeout is not None:
+            return self._timeout
+        return float(getattr(settings, "HEROKU_CONNECT_API_TIMEOUT", HEROKU_REQUEST_TIMEOUT))
+
+    @timeout.setter
+    def timeout(self, value: float | None) -> None:
+        self._timeout = value
 
     @property
     def endpoint(self) -> str:

@@ -14,6 +14,7 @@ setting                                     default
 ``HEROKU_AUTH_TOKEN``                       env ``HEROKU_AUTH_TOKEN``, else ``""``
 ``HEROKU_CONNECT_WRITE_MODE_CACHE_SECONDS`` ``300``
 ``HEROKU_CONNECT_HEALTH_CACHE_SECONDS``     ``60``
+``HEROKU_CONNECT_API_TIMEOUT``              ``30`` (seconds per API call)
 =========================================== ====================================================
 """
 
@@ -40,6 +41,8 @@ class HerokuConnectAppConf(AppConf):
     HEROKU_CONNECT_WRITE_MODE_CACHE_SECONDS = 300
     #: How long the health check reuses Heroku Connect API results (seconds).
     HEROKU_CONNECT_HEALTH_CACHE_SECONDS = 60
+    #: Seconds per Heroku Connect API call (the public package's fixed 30 s by default).
+    HEROKU_CONNECT_API_TIMEOUT = 30
 
     class Meta:
         prefix = "heroku_connect"

@@ -15,3 +15,6 @@ HEROKU_CONNECT_API_ENDPOINT = _ENV.get(
 )
 
 DATABASE_ROUTERS = ["heroku_connect.db.router.HerokuConnectRouter"]
+# Web requests call the API while a browser waits: stay well under the Heroku router's 30 s
+# limit (H12), so a hanging API ends in our banner, not the router's error page.
+HEROKU_CONNECT_API_TIMEOUT = 10

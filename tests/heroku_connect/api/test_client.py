@@ -286,3 +286,20 @@ def test_api_error__pickles_with_its_status(fake_api, client):
     copy = pickle.loads(pickle.dumps(caught.value))
     assert type(copy) is APIHTTPError
     assert (str(copy), copy.status_code) == (str(caught.value), 404)
+
+
+def test_client__timeout_from_the_setting_at_call_time(settings):
+    """Without ``timeout=`` the client reads ``HEROKU_CONNECT_API_TIMEOUT`` when it calls."""
+    client = HerokuConnectClient(endpoint="http://127.0.0.1:9/api/v3", token="t")
+    settings.HEROKU_CONNECT_API_TIMEOUT = 4
+    assert client.timeout == 4
+    del settings.HEROKU_CONNECT_API_TIMEOUT
+    assert client.timeout == 30  # the public package's fixed value
+    assert HerokuConnectClient(timeout=2.5).timeout == 2.5
+
+
+def test_settings__the_app_keeps_api_calls_under_the_router_limit():
+    """The project's settings give the API 10 s (Heroku's router cuts requests at 30 s)."""
+    from django.conf import settings as django_settings
+
+    assert django_settings.HEROKU_CONNECT_API_TIMEOUT == 10
