@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from enum import Enum, unique
+from enum import Enum, StrEnum, unique
 from typing import Any
 
 __all__ = (
     "ERROR_MAPPING_STATES",
+    "ConnectionState",
     "HEROKU_REQUEST_TIMEOUT",
     "OK_MAPPING_STATES",
     "TEMPORARY_ERROR_MAPPING_STATES",
@@ -33,6 +34,31 @@ class ConnectionStates:
     PAUSED = "PAUSED"
 
     OK_STATES = (IDLE, POLLING_DB_CHANGES, IMPORT_CONFIGURATION, BUSY)
+
+
+class ConnectionState(StrEnum):
+    """Every connection state Heroku Connect documents (heroku-connect.md §2.1).
+
+    :class:`ConnectionStates` keeps the public package's seven names; this enum is the full list
+    (setup, transient, warning and error states, and both spellings of the iced state).
+    """
+
+    NEW = "NEW"
+    NEED_AUTHENTICATION = "NEED_AUTHENTICATION"
+    IDLE = "IDLE"
+    POLLING_DB_CHANGES = "POLLING_DB_CHANGES"
+    BUSY = "BUSY"
+    IMPORT_CONFIGURATION = "IMPORT_CONFIGURATION"
+    PAUSED = "PAUSED"
+    RECOVERY = "RECOVERY"
+    SYSTEM_ERROR = "SYSTEM_ERROR"
+    DB_UNAVAILABLE = "DB_UNAVAILABLE"
+    TOO_MANY_ROWS = "TOO_MANY_ROWS"
+    UNAUTHORIZED = "UNAUTHORIZED"
+    HEROKU_UNAUTH = "HEROKU_UNAUTH"
+    INACTIVE_ORG = "INACTIVE_ORG"
+    SYSTEM_ON_ICE = "SYSTEM_ON_ICE"
+    ICED = "ICED"
 
 
 @unique

@@ -1,41 +1,19 @@
 """Connection states (heroku-connect.md §2.1) and the health class of every state.
 
-Mapping states come from the library (``heroku_connect.states``); the library's connection
-list is the django client's short one, so the full Dev Center list lives here. Unknown
-states are classified ``unknown`` explicitly, never healthy.
+Both state lists come from the library (``heroku_connect.states``); the health classes are
+the dashboard's. Unknown states are classified ``unknown`` explicitly, never healthy.
 """
 
 from __future__ import annotations
-
-from enum import StrEnum
 
 from heroku_connect.states import (
     ERROR_MAPPING_STATES,
     OK_MAPPING_STATES,
     TEMPORARY_ERROR_MAPPING_STATES,
+    ConnectionState,
 )
 
 from .models import HealthClass
-
-
-class ConnectionState(StrEnum):
-    NEW = "NEW"
-    NEED_AUTHENTICATION = "NEED_AUTHENTICATION"
-    IDLE = "IDLE"
-    POLLING_DB_CHANGES = "POLLING_DB_CHANGES"
-    BUSY = "BUSY"
-    IMPORT_CONFIGURATION = "IMPORT_CONFIGURATION"
-    PAUSED = "PAUSED"
-    RECOVERY = "RECOVERY"
-    SYSTEM_ERROR = "SYSTEM_ERROR"
-    DB_UNAVAILABLE = "DB_UNAVAILABLE"
-    TOO_MANY_ROWS = "TOO_MANY_ROWS"
-    UNAUTHORIZED = "UNAUTHORIZED"
-    HEROKU_UNAUTH = "HEROKU_UNAUTH"
-    INACTIVE_ORG = "INACTIVE_ORG"
-    SYSTEM_ON_ICE = "SYSTEM_ON_ICE"
-    ICED = "ICED"
-
 
 CONNECTION_HEALTH: dict[ConnectionState, HealthClass] = {
     ConnectionState.NEW: HealthClass.SETUP_NEEDED,

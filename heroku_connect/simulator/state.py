@@ -19,11 +19,10 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from heroku_connect.schema import READ_ONLY, READ_WRITE
-from heroku_connect.states import MappingState
+from heroku_connect.states import ConnectionState, MappingState
 
 __all__ = (
     "DEFAULT_API_VERSION",
@@ -54,26 +53,6 @@ def utcnow() -> datetime.datetime:
 def column_name(field_name: str) -> str:
     """The Postgres column of a Salesforce field: lowercase, ``Id`` becomes ``sfid``."""
     return "sfid" if field_name == "Id" else field_name.lower()
-
-
-class ConnectionState(StrEnum):
-    """Every connection state of heroku-connect.md §2.1 (the iced state as ``SYSTEM_ON_ICE``)."""
-
-    NEW = "NEW"
-    NEED_AUTHENTICATION = "NEED_AUTHENTICATION"
-    IDLE = "IDLE"
-    POLLING_DB_CHANGES = "POLLING_DB_CHANGES"
-    BUSY = "BUSY"
-    IMPORT_CONFIGURATION = "IMPORT_CONFIGURATION"
-    PAUSED = "PAUSED"
-    RECOVERY = "RECOVERY"
-    SYSTEM_ERROR = "SYSTEM_ERROR"
-    DB_UNAVAILABLE = "DB_UNAVAILABLE"
-    TOO_MANY_ROWS = "TOO_MANY_ROWS"
-    UNAUTHORIZED = "UNAUTHORIZED"
-    HEROKU_UNAUTH = "HEROKU_UNAUTH"
-    INACTIVE_ORG = "INACTIVE_ORG"
-    SYSTEM_ON_ICE = "SYSTEM_ON_ICE"
 
 
 #: States in which the sync engine writes to and reads from the org.

@@ -96,3 +96,19 @@ def test_get_mapping__exported_at_defaults_to_now():
     before = datetime.datetime.now(datetime.UTC)
     exported = datetime.datetime.fromisoformat(utils.get_mapping()["connection"]["exported_at"])
     assert before <= exported <= datetime.datetime.now(datetime.UTC)
+
+
+def test_connection_state__every_documented_state_and_the_public_names():
+    """The full enum covers heroku-connect.md §2.1 and every name of ConnectionStates."""
+    from heroku_connect.states import ConnectionState, ConnectionStates
+
+    documented = {
+        "NEW", "NEED_AUTHENTICATION", "IDLE", "POLLING_DB_CHANGES", "BUSY",
+        "IMPORT_CONFIGURATION", "PAUSED", "RECOVERY", "SYSTEM_ERROR", "DB_UNAVAILABLE",
+        "TOO_MANY_ROWS", "UNAUTHORIZED", "HEROKU_UNAUTH", "INACTIVE_ORG", "SYSTEM_ON_ICE",
+        "ICED",
+    }  # fmt: skip
+    assert {state.value for state in ConnectionState} == documented
+    public = {v for k, v in vars(ConnectionStates).items() if k.isupper() and k != "OK_STATES"}
+    assert public <= documented
+    assert ConnectionState("PAUSED") == "PAUSED"
