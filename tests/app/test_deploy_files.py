@@ -107,6 +107,9 @@ def test_app_json__postdeploy_and_ci_commands_exist():
     assert test_env["scripts"]["test"] == "make test"
     assert "make test" in (ROOT / "README.md").read_text()
     assert {a.split(":")[1] for a in test_env["addons"]} == {"in-dyno"}
+    # The browser tests need a Chrome there (no Debian Chromium on Heroku CI dynos).
+    assert test_env["buildpacks"][-1] == {"url": "heroku/python"}
+    assert {"url": "heroku-community/chrome-for-testing"} in test_env["buildpacks"]
 
 
 def test_requirements__one_package_manager_file_with_pinned_versions():

@@ -13,7 +13,13 @@ from collections.abc import Callable
 
 import pytest
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+# Debian's Chromium here and in CI; Chrome for Testing on Heroku CI (its buildpack, app.json).
+CHROMIUM = (
+    os.environ.get("CHROMIUM_PATH")
+    or shutil.which("chromium")
+    or shutil.which("chrome")
+    or "/usr/bin/chromium"
+)
 
 # The ORM is called from the test thread while Playwright's event loop runs.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
