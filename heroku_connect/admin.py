@@ -32,6 +32,7 @@ from heroku_connect.models import (
     TriggerLogArchive,
     TriggerLogState,
 )
+from heroku_connect.signals import trigger_logs_changed
 from heroku_connect.states import WriteAlgorithm
 
 logger = logging.getLogger(__name__)
@@ -218,6 +219,7 @@ class TriggerLogAdmin(GenericLogModelAdmin):
                 request, queryset, "ignore_failed_logs_action", _("marked as ignored")
             )
         count = trigger_log.ignore_failed(queryset)
+        self._changed(request, "ignore", count)
         # The public package's exact text, also for one row (projects assert on it).
         self.message_user(request, f"{count} failed trigger logs marked as ignored.")
         return None
@@ -234,14 +236,35 @@ class TriggerLogAdmin(GenericLogModelAdmin):
             )
         except _retry_errors() as error:
             logger.warning("Retrying failed trigger logs failed: %s", error)
+            self._changed(request, "retry", 0, outcome="error", detail=str(error))
             self.message_user(
                 request,
                 _("Nothing was retried: %(error)s") % {"error": error},
                 messages.ERROR,
             )
             return None
+        self._changed(request, "retry", count)
         self.message_user(request, f"{count} failed trigger logs retried.")
         return None
+
+    def _changed(
+        self,
+        request: HttpRequest,
+        action: str,
+        count: int,
+        *,
+        outcome: str = "ok",
+        detail: str = "",
+    ) -> None:
+        """Tell receivers (e.g. an audit trail) what an action did."""
+        trigger_logs_changed.send(
+            sender=self.model,
+            request=request,
+            action=action,
+            count=count,
+            outcome=outcome,
+            detail=detail,
+        )
 
     # --- confirm-then-act ------------------------------------------------------------------
 

@@ -372,3 +372,43 @@ def test_change_view__read_only_even_for_change_permitted_users(client, operator
     assert response.status_code == 403
     log.refresh_from_db()
     assert (log.state, log.sf_message) == ("PENDING", "original")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("action", "model", "url"),
+    [
+        ("ignore", TriggerLog, LIVE_URL),
+        ("retry", TriggerLogArchive, ARCHIVE_URL),
+    ],
+)
+def test_actions__send_trigger_logs_changed(client, operator, action, model, url):
+    """After acting, the admin tells receivers (e.g. an audit trail) what it did; not before."""
+    from heroku_connect.signals import trigger_logs_changed
+
+    received: list[dict] = []
+
+    def receiver(sender, **kwargs):
+        received.append({"sender": sender, **kwargs})
+
+    trigger_logs_changed.connect(receiver)
+    try:
+        logs = [make_log(model=model), make_log(model=model)]
+        client.force_login(operator)
+        data = {
+            "action": f"{action}_failed_logs_action",
+            ACTION_CHECKBOX_NAME: [log.pk for log in logs],
+            "index": 0,
+        }
+        if action == "retry":
+            TriggerLogAdmin.write_algorithm = hc_admin.WriteAlgorithm.MERGE_WRITES
+        client.post(reverse(url), data)  # the confirmation page only
+        assert received == []
+        client.post(reverse(url), {**data, "post": "yes"})
+    finally:
+        trigger_logs_changed.disconnect(receiver)
+        TriggerLogAdmin.write_algorithm = None
+    [signal] = received
+    assert signal["sender"] is model
+    assert (signal["action"], signal["count"], signal["outcome"]) == (action, 2, "ok")
+    assert signal["request"].user == operator
