@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
 from django.contrib.auth.models import User
-from django.db import connections, transaction
 
 from app.audit.models import AuditEntry
 from app.dashboard import actions, errors
@@ -19,6 +15,7 @@ from tests.app.dashboard.connect_api import (
     serve_connections,
     unreachable_api,
 )
+from tests.concurrency import second_waits_for_first
 from tests.heroku_connect.trigger_log.factories import make_account, make_log, states
 
 MERGED = WriteAlgorithm.MERGE_WRITES
@@ -270,21 +267,6 @@ def test_perform__unknown_action_is_an_input_error(user):
 # --- concurrency ----------------------------------------------------------------------------
 
 
-def _wait_for_lock_waiter(timeout: float = 10.0) -> None:
-    """Block until another backend waits on a row lock (the second operator)."""
-    deadline = time.monotonic() + timeout
-    with connections["default"].cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-            if cursor.fetchone()[0]:
-                return
-            time.sleep(0.02)
-    raise AssertionError("the second operator never waited for the row locks")
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("action", ["retry", "ignore"])
 def test_two_operators_at_once__each_row_changes_exactly_once(action, clean_connect_rows):
@@ -296,46 +278,11 @@ def test_two_operators_at_once__each_row_changes_exactly_once(action, clean_conn
     archived = [make_log(model=TriggerLogArchive).pk for _ in range(10)]
     selection = IdSelection(tuple(live), tuple(archived))
     live_before = TriggerLog.objects.count()
-    results: dict[str, int] = {}
-    errors: list[BaseException] = []
-    alice_done = threading.Event()
-    release_alice = threading.Event()
 
-    def alice_acts() -> None:
-        try:
-            with transaction.atomic():
-                result = actions.perform_action(action, selection, user=alice, algorithm=MERGED)
-                results["alice"] = result.total
-                alice_done.set()
-                assert release_alice.wait(10)
-        except BaseException as error:  # reported by the main thread
-            errors.append(error)
-            alice_done.set()
-        finally:
-            connections.close_all()
+    def acting_as(user: User):
+        return lambda: actions.perform_action(action, selection, user=user, algorithm=MERGED).total
 
-    def bob_acts() -> None:
-        try:
-            result = actions.perform_action(action, selection, user=bob, algorithm=MERGED)
-            results["bob"] = result.total
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    first = threading.Thread(target=alice_acts)
-    first.start()
-    assert alice_done.wait(10)
-    second = threading.Thread(target=bob_acts)
-    second.start()
-    try:
-        _wait_for_lock_waiter()
-    finally:
-        release_alice.set()
-        first.join(20)
-        second.join(20)
-    assert not errors, errors
-    assert results == {"alice": 40, "bob": 0}
+    assert second_waits_for_first(acting_as(alice), acting_as(bob)) == (40, 0)
     expected_live = "NEW" if action == "retry" else "IGNORED"
     expected_archive = "REQUEUED" if action == "retry" else "IGNORED"
     assert {states(TriggerLog)[pk] for pk in live} == {expected_live}

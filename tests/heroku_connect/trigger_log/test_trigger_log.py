@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import datetime
-import threading
-import time
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -15,6 +13,7 @@ from heroku_connect import trigger_log
 from heroku_connect.hstore import hstore_text_to_dict
 from heroku_connect.models import TriggerLog, TriggerLogArchive
 from heroku_connect.states import WriteAlgorithm
+from tests.concurrency import second_waits_for_first
 from tests.heroku_connect.trigger_log.factories import make_account, make_log, states
 
 MERGED = WriteAlgorithm.MERGE_WRITES
@@ -304,21 +303,6 @@ def test_transitions__constant_statement_count(name, model, func, account):
 # --- concurrency ------------------------------------------------------------------------------
 
 
-def _wait_for_lock_waiter(timeout=10.0):
-    """Block until another backend waits on a row lock (the second retry)."""
-    deadline = time.monotonic() + timeout
-    with connections["default"].cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-            if cursor.fetchone()[0]:
-                return
-            time.sleep(0.02)
-    raise AssertionError("the second retry never waited for the row locks")
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
     ("model", "algorithm"),
@@ -334,48 +318,11 @@ def test_retry_failed__two_concurrent_retries_requeue_each_row_once(model, algor
     account = make_account(name="Concurrent")
     ids = [make_log(model=model, record_id=account.id).pk for _ in range(20)]
     live_before = TriggerLog.objects.count()
-    results: dict[str, int] = {}
-    errors: list[BaseException] = []
-    first_done = threading.Event()
-    release_first = threading.Event()
 
-    def first():
-        try:
-            with transaction.atomic():
-                results["first"] = trigger_log.retry_failed(
-                    model.objects.filter(pk__in=ids), write_algorithm=algorithm
-                )
-                first_done.set()
-                assert release_first.wait(10)
-        except BaseException as error:  # reported by the main thread
-            errors.append(error)
-            first_done.set()
-        finally:
-            connections.close_all()
+    def retry() -> int:
+        return trigger_log.retry_failed(model.objects.filter(pk__in=ids), write_algorithm=algorithm)
 
-    def second():
-        try:
-            results["second"] = trigger_log.retry_failed(
-                model.objects.filter(pk__in=ids), write_algorithm=algorithm
-            )
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    one = threading.Thread(target=first)
-    one.start()
-    assert first_done.wait(10)
-    two = threading.Thread(target=second)
-    two.start()
-    try:
-        _wait_for_lock_waiter()
-    finally:
-        release_first.set()
-        one.join(10)
-        two.join(10)
-    assert not errors, errors
-    assert results == {"first": 20, "second": 0}
+    assert second_waits_for_first(retry, retry) == (20, 0)
     expected = "REQUEUED" if model is TriggerLogArchive or algorithm is ORDERED else "NEW"
     assert {state for pk, state in states(model).items() if pk in ids} == {expected}
     new_live_rows = TriggerLog.objects.count() - live_before
