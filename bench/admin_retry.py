@@ -17,9 +17,8 @@ from django.contrib.messages.storage.cookie import CookieStorage
 from django.db import connection
 from django.db.models.functions import Now
 from django.test import RequestFactory
-from django.test.utils import CaptureQueriesContext
 
-from bench.harness import Options, Result, median_seconds
+from bench.harness import Options, Result, median_seconds, statement_count
 from heroku_connect.admin import TriggerLogAdmin
 from heroku_connect.models import TriggerLog, TriggerLogArchive
 from heroku_connect.schema import CONNECT_SESSION_SQL
@@ -89,13 +88,6 @@ def _bare_update(model: type, state: str, ids: list[int]) -> Callable[[], None]:
     return run
 
 
-def _statements(func: Callable[[], None], before: Callable[[], None]) -> int:
-    before()
-    with CaptureQueriesContext(connection) as captured:
-        func()
-    return len(captured.captured_queries)
-
-
 def run(options: Options) -> list[Result]:
     live_ids, archive_ids = _populate(options.rows)
 
@@ -135,8 +127,8 @@ def run(options: Options) -> list[Result]:
             Result(
                 name=name,
                 rows=len(ids),
-                statements=_statements(subject, reset),
-                baseline_statements=_statements(baseline, reset),
+                statements=statement_count(subject, before=reset),
+                baseline_statements=statement_count(baseline, before=reset),
                 seconds=median_seconds(subject, before=reset, repeat=options.repeat),
                 baseline_seconds=median_seconds(baseline, before=reset, repeat=options.repeat),
                 target_ratio=target,

@@ -19,9 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext
 
-from bench.harness import Options, Result, median_seconds
+from bench.harness import Options, Result, median_seconds, statement_count
 
 TARGET = 3.0
 LOCK = "unable to obtain exclusive access to this record or 1 records: "
@@ -130,13 +129,6 @@ def _bare(action: str, rows: int) -> Callable[[], None]:
     return run
 
 
-def _statements(func: Callable[[], None], before: Callable[[], None]) -> int:
-    before()
-    with CaptureQueriesContext(connection) as captured:
-        func()
-    return len(captured.captured_queries)
-
-
 def run(options: Options) -> list[Result]:
     max_live, group = _populate(options.rows)
 
@@ -151,8 +143,8 @@ def run(options: Options) -> list[Result]:
             Result(
                 name=f"dashboard {action}, error group (live+archive), merged",
                 rows=options.rows,
-                statements=_statements(subject, reset),
-                baseline_statements=_statements(baseline, reset),
+                statements=statement_count(subject, before=reset),
+                baseline_statements=statement_count(baseline, before=reset),
                 seconds=median_seconds(subject, before=reset, repeat=options.repeat),
                 baseline_seconds=median_seconds(baseline, before=reset, repeat=options.repeat),
                 target_ratio=TARGET,

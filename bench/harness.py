@@ -96,6 +96,17 @@ def median_seconds(
     return statistics.median(timings)
 
 
+def statement_count(func: Callable[[], object], *, before: Callable[[], object]) -> int:
+    """SQL statements ``func`` runs on the default database, after calling ``before``."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    before()
+    with CaptureQueriesContext(connection) as captured:
+        func()
+    return len(captured.captured_queries)
+
+
 def print_table(results: list[Result]) -> None:
     headers = ("benchmark", "rows", "stmts", "base stmts", "time ms", "base ms", "ratio", "target")
     lines = [
