@@ -14,6 +14,7 @@ from django.test import override_settings
 from app.salesforce.models import Account, Contact, User
 from heroku_connect import schema
 from heroku_connect.db.backends.base import creation
+from heroku_connect.models import TriggerLogArchive
 from heroku_connect.test.utils import no_heroku_connect_write_restrictions
 from heroku_connect.utils import create_heroku_connect_schema, hstore_text_to_dict
 
@@ -177,6 +178,21 @@ def test_trigger_log__heroku_connect_columns_and_indexes():
         "_trigger_log_idx_state_id",
         "_trigger_log_idx_state_table_name",
     } <= set(_indexes("salesforce", "_trigger_log"))
+
+
+def test_trigger_log_archive__id_default_from_its_own_sequence():
+    """The one intentional DDL difference: archive rows can be created without an id."""
+    sequences = _rows(
+        "SELECT pg_get_serial_sequence('salesforce._trigger_log', 'id'), "
+        "pg_get_serial_sequence('salesforce._trigger_log_archive', 'id')"
+    )
+    assert sequences == [
+        ("salesforce._trigger_log_id_seq", "salesforce._trigger_log_archive_id_seq")
+    ]
+    row = {"table_name": "account", "record_id": 1, "action": "UPDATE", "state": "FAILED"}
+    first, second = (TriggerLogArchive.objects.create(**row) for _ in range(2))
+    assert second.pk == first.pk + 1
+    assert TriggerLogArchive.objects.filter(pk__in=[first.pk, second.pk]).count() == 2
 
 
 def test_capture__insert_on_read_write_table_is_new_with_full_row():
