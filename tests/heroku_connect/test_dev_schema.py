@@ -1,5 +1,6 @@
-"""The development schema: what create_heroku_connect_schema, the command and the test-DB hook
-build, and that application writes are captured into _trigger_log the way Heroku Connect does."""
+"""The development schema: what create_heroku_connect_schema(development=True), the command and
+the opted-in test-DB hook build, and that application writes are captured into _trigger_log the
+way Heroku Connect does. The default tables-only schema: test_test_database.py."""
 
 import io
 import uuid
@@ -8,12 +9,10 @@ import psycopg
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import ProgrammingError, connection
-from django.db.models.signals import pre_migrate
 from django.test import override_settings
 
 from app.salesforce.models import Account, Contact, User
 from heroku_connect import schema
-from heroku_connect.db.backends.base import creation
 from heroku_connect.models import TriggerLogArchive
 from heroku_connect.test.utils import no_heroku_connect_write_restrictions
 from heroku_connect.utils import create_heroku_connect_schema, hstore_text_to_dict
@@ -92,7 +91,8 @@ def _as_connect(sql, params=()):
 
 
 def test_test_database__has_the_heroku_connect_objects():
-    """The test-DB hook built the schema: metadata tables, functions and per-table triggers."""
+    """The test-DB hook built the development schema (the app opts in with
+    HEROKU_CONNECT_TEST_DEVELOPMENT_SCHEMA): metadata tables, functions and per-table triggers."""
     tables = {
         name
         for (name,) in _rows(
@@ -325,8 +325,9 @@ def test_create_heroku_connect_schema__returns_false_when_schema_exists():
 
 @override_settings(HEROKU_CONNECT_SCHEMA="hc_libcore_dev", HEROKU_CONNECT_ORGANIZATION_ID="00Dx")
 def test_create_heroku_connect_schema__creates_everything_in_the_configured_schema():
-    """A new schema gets _hcmeta (with the org id), the log tables and every model's table."""
-    assert create_heroku_connect_schema(using="default") is True
+    """A new development schema gets _hcmeta (with the org id), the log tables and every model's
+    table with its triggers."""
+    assert create_heroku_connect_schema(using="default", development=True) is True
     assert _rows("SELECT org_id FROM hc_libcore_dev._hcmeta") == [("00Dx",)]
     assert _triggers("hc_libcore_dev", "contact") == {
         "hc_contact_logtrigger",
@@ -351,16 +352,6 @@ def test_create_development_schema__creates_then_refuses_then_forces():
     assert _rows("SELECT count(*) FROM hc_libcore_cmd.account") == [(0,)]
 
 
-def test_pre_migrate_hook__runs_once_and_disconnects():
-    """The receiver creates the schema (here: already there, so harmless) and disconnects."""
-    pre_migrate.connect(creation._create_heroku_connect_schema, dispatch_uid=creation._DISPATCH_UID)
-    assert pre_migrate.has_listeners()
-    pre_migrate.send(sender=None, app_config=None, using="default")
-    assert not pre_migrate.disconnect(
-        creation._create_heroku_connect_schema, dispatch_uid=creation._DISPATCH_UID
-    )
-
-
 @override_settings(HEROKU_CONNECT_SCHEMA="hc_libcore_broken")
 def test_create_heroku_connect_schema__failure_leaves_nothing_behind(monkeypatch):
     """If one table cannot be created, the schema and everything before it are rolled back."""
@@ -371,7 +362,7 @@ def test_create_heroku_connect_schema__failure_leaves_nothing_behind(monkeypatch
         heroku_connect.dev_schema, "get_heroku_connect_models", lambda: iter([Account, Account])
     )
     with pytest.raises(ProgrammingError, match="already exists"):
-        create_heroku_connect_schema()
+        create_heroku_connect_schema(development=True)
     assert _rows(
         "SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'hc_libcore_broken'"
     ) == [(0,)]

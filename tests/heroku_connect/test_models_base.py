@@ -125,7 +125,7 @@ def test_metaclass__abstract_mixin_and_multi_table_child():
 
 @isolate_apps(TESTS_APP)
 def test_abstract_model__gets_the_computed_table_and_is_unmanaged():
-    """An abstract subclass gets '<schema>"."<object lower>' and managed=False, like a concrete one."""
+    """An abstract subclass gets the computed table and managed=False like a concrete one."""
 
     class AbstractThing(hc_models.HerokuConnectModel):
         sf_object_name = "Thing__c"
