@@ -1,7 +1,7 @@
 """The Heroku Connect API as the shop uses it, with the stand-in API changing between calls.
 
-The health check's answers to a changing API are tested where the health check is built (it
-answers fresh by default there); this suite covers the API helpers and commands.
+Not here: the health check answering a changed API (a new check asks again) belongs to the
+health check's own tests; this suite covers the API helpers and commands.
 """
 
 import io
