@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from django.db import connection
 from django.db.models.signals import pre_migrate
 
 from app.salesforce.models import Account, Contact
@@ -21,30 +20,20 @@ from heroku_connect.dev_schema import create_heroku_connect_schema
 from heroku_connect.mapping import get_heroku_connect_models
 from heroku_connect.models import TriggerLog, TriggerLogArchive
 from heroku_connect.test.schema import development_schema
+from tests.heroku_connect.sql import execute, rows
 
 APP_SCHEMA_ASIDE = "salesforce_app_development"
-
-
-def _rows(sql, params=()):
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
-def _execute(sql, params=()):
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
 
 
 @contextmanager
 def _app_schema_aside() -> Iterator[None]:
     """The app's development schema renamed away for the block (always put back)."""
-    _execute(f"ALTER SCHEMA salesforce RENAME TO {APP_SCHEMA_ASIDE}")
+    execute(f"ALTER SCHEMA salesforce RENAME TO {APP_SCHEMA_ASIDE}")
     try:
         yield
     finally:
-        _execute("DROP SCHEMA IF EXISTS salesforce CASCADE")
-        _execute(f"ALTER SCHEMA {APP_SCHEMA_ASIDE} RENAME TO salesforce")
+        execute("DROP SCHEMA IF EXISTS salesforce CASCADE")
+        execute(f"ALTER SCHEMA {APP_SCHEMA_ASIDE} RENAME TO salesforce")
 
 
 @contextmanager
@@ -58,7 +47,7 @@ def _tables_only_schema() -> Iterator[None]:
 def _tables() -> set[str]:
     return {
         name
-        for (name,) in _rows(
+        for (name,) in rows(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'salesforce'"
         )
     }
@@ -67,7 +56,7 @@ def _tables() -> set[str]:
 def _triggers() -> list[str]:
     return [
         name
-        for (name,) in _rows(
+        for (name,) in rows(
             "SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
             "JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE n.nspname = 'salesforce' AND NOT t.tgisinternal"
@@ -78,7 +67,7 @@ def _triggers() -> list[str]:
 def _functions() -> list[str]:
     return [
         name
-        for (name,) in _rows(
+        for (name,) in rows(
             "SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
             "WHERE n.nspname = 'salesforce'"
         )
@@ -86,11 +75,11 @@ def _functions() -> list[str]:
 
 
 def _is_development_schema() -> bool:
-    return _rows("SELECT to_regclass('salesforce._hcmeta') IS NOT NULL") == [(True,)]
+    return rows("SELECT to_regclass('salesforce._hcmeta') IS NOT NULL") == [(True,)]
 
 
 def _column(table: str, column: str) -> tuple[str, str]:
-    (row,) = _rows(
+    (row,) = rows(
         "SELECT data_type, is_identity FROM information_schema.columns "
         "WHERE table_schema = 'salesforce' AND table_name = %s AND column_name = %s",
         [table, column],
@@ -121,7 +110,7 @@ def test_default_schema__tables_only_like_the_public_package():
         assert _column("_trigger_log_archive", "id") == ("bigint", "YES")
         assert _column("_trigger_log", "record_id") == ("bigint", "NO")
         assert _column("account", "id") == ("bigint", "YES")
-        indexes = {name for (name,) in _rows(
+        indexes = {name for (name,) in rows(
             "SELECT indexname FROM pg_indexes WHERE schemaname = 'salesforce' "
             "AND tablename = 'contact'"
         )}  # fmt: skip
@@ -171,7 +160,7 @@ def test_app_settings__opt_in_to_the_development_schema(settings):
 
 
 @pytest.mark.django_db
-def test_development_schema__swaps_in_the_development_schema_with_the_rows():
+def test_development_schema__swaps_in_the_development_schema_with_therows():
     """Inside: triggers, functions and a copy of the rows (ids continue after them). After: the
     tables-only schema as it was, the block's changes gone."""
     with _tables_only_schema():
@@ -242,7 +231,7 @@ def test_development_schema__transactional_test_commits_and_restores():
             assert TriggerLog.objects.count() == 2
         assert TriggerLog.objects.count() == 1
         assert _triggers() == []
-        assert not _rows(
+        assert not rows(
             "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'salesforce\\_tables\\_%%'"
         )
 
@@ -250,9 +239,9 @@ def test_development_schema__transactional_test_commits_and_restores():
 @pytest.mark.django_db
 def test_development_schema__no_change_when_already_the_development_schema():
     """On the development schema (the app's suite) the helper changes nothing."""
-    (before,) = _rows("SELECT oid FROM pg_namespace WHERE nspname = 'salesforce'")
+    (before,) = rows("SELECT oid FROM pg_namespace WHERE nspname = 'salesforce'")
     account = Account.objects.create(name="Kept")
     with development_schema():
-        assert _rows("SELECT oid FROM pg_namespace WHERE nspname = 'salesforce'") == [before]
+        assert rows("SELECT oid FROM pg_namespace WHERE nspname = 'salesforce'") == [before]
         Account.objects.filter(pk=account.pk).update(name="Changed")
     assert Account.objects.get(pk=account.pk).name == "Changed"
