@@ -78,7 +78,7 @@ def django_environment(database_url: str) -> Iterator[None]:
         django.setup()
         from heroku_connect.dev_schema import create_heroku_connect_schema
 
-        create_heroku_connect_schema()
+        create_heroku_connect_schema(development=True)
         call_command("migrate", verbosity=0)
         yield
 

@@ -35,6 +35,7 @@ __all__ = (
     "APIInvalidResponse",
     "APINotConfigured",
     "APIUnavailableError",
+    "APITimeoutError",
     "HerokuConnectAPIError",
     "HerokuConnectClient",
     "get_all_connections_write_modes",
@@ -85,6 +86,10 @@ class APIHTTPError(HerokuConnectAPIError, requests.HTTPError):
 
 class APIUnavailableError(HerokuConnectAPIError, requests.ConnectionError):
     """The API could not be reached or did not answer in time."""
+
+
+class APITimeoutError(APIUnavailableError, requests.Timeout):
+    """The API did not answer in time (also a ``requests.Timeout``, as with plain requests)."""
 
 
 class APIInvalidResponse(HerokuConnectAPIError, ValueError):
@@ -160,7 +165,9 @@ class HerokuConnectClient:
 
     ``endpoint`` and ``token`` default to ``settings.HEROKU_CONNECT_API_ENDPOINT`` and
     ``settings.HEROKU_AUTH_TOKEN``, read at call time. Use it as a context manager (or call
-    :meth:`close`) to release the session's connections.
+    :meth:`close`) to release the session's connections. Without a token or an app name it
+    refuses to send anything (:class:`APINotConfigured`); ``require_configuration=False`` sends
+    the request anyway, as the public package's functions do.
     """
 
     def __init__(
@@ -170,7 +177,9 @@ class HerokuConnectClient:
         *,
         timeout: float | None = None,
         session: requests.Session | None = None,
+        require_configuration: bool = True,
     ) -> None:
+        self._require_configuration = require_configuration
         self._endpoint = endpoint
         self._token = token
         self._timeout = timeout
@@ -233,7 +242,7 @@ class HerokuConnectClient:
     ) -> requests.Response:
         """Send one request; raise a :class:`HerokuConnectAPIError` subclass on any failure."""
         token = self.token
-        if not token:
+        if not token and self._require_configuration:
             raise APINotConfigured(
                 "Heroku Connect API is not configured: HEROKU_AUTH_TOKEN is empty."
             )
@@ -249,7 +258,7 @@ class HerokuConnectClient:
                 method, url, params=params, json=json, headers=headers, timeout=self.timeout
             )
         except requests.Timeout as exc:
-            raise APIUnavailableError(
+            raise APITimeoutError(
                 f"Heroku Connect API did not answer within {self.timeout:g} s ({where})."
             ) from exc
         except requests.ConnectionError as exc:
@@ -308,7 +317,7 @@ class HerokuConnectClient:
 
     def list_connections(self, app_name: str, *, deep: bool = False) -> list[dict]:
         """The connections of the Heroku app ``app_name`` (with their mappings if ``deep``)."""
-        if not app_name:
+        if not app_name and self._require_configuration:
             raise APINotConfigured(
                 "Heroku Connect API is not configured: no app name (HEROKU_CONNECT_APP_NAME)."
             )
@@ -443,6 +452,13 @@ class HerokuConnectClient:
 
 
 # --- The public package's module-level functions ---------------------------------------------
+#
+# Like the public package's, they send the request even with an empty token or app name (a
+# project's tests may answer it with an HTTP mock); the real API then answers 401 (HTTPError).
+
+
+def _compat_client() -> HerokuConnectClient:
+    return HerokuConnectClient(require_configuration=False)
 
 
 def _get_authorization_headers() -> dict[str, str]:
@@ -452,25 +468,25 @@ def _get_authorization_headers() -> dict[str, str]:
 
 def get_connections(app: str) -> list[dict]:
     """GET ``{endpoint}/connections?app=<app>``: the app's connections (``results``)."""
-    with HerokuConnectClient() as client:
+    with _compat_client() as client:
         return client.list_connections(app)
 
 
 def get_connection(connection_id: str, deep: bool = False) -> dict:
     """GET ``{endpoint}/connections/{id}?deep=True|False``: the connection object."""
-    with HerokuConnectClient() as client:
+    with _compat_client() as client:
         return client.get_connection(connection_id, deep=deep)
 
 
 def import_mapping(connection_id: str, mapping: Mapping[str, Any]) -> None:
     """POST the mapping document to ``{endpoint}/connections/{id}/actions/import``."""
-    with HerokuConnectClient() as client:
+    with _compat_client() as client:
         client.import_mapping(connection_id, mapping)
 
 
 def link_connection_to_account(app: str) -> None:
     """POST ``{endpoint}/users/me/apps/{app}/auth``: link the token's user to the app."""
-    with HerokuConnectClient() as client:
+    with _compat_client() as client:
         client.link_connection_to_account(app)
 
 

@@ -15,6 +15,7 @@ setting                                     default
 ``HEROKU_CONNECT_WRITE_MODE_CACHE_SECONDS`` ``300``
 ``HEROKU_CONNECT_HEALTH_CACHE_SECONDS``     ``60``
 ``HEROKU_CONNECT_API_TIMEOUT``              ``30`` (seconds per API call)
+``HEROKU_CONNECT_TEST_DEVELOPMENT_SCHEMA``  ``False``: test databases get the tables only
 =========================================== ====================================================
 """
 
@@ -43,6 +44,9 @@ class HerokuConnectAppConf(AppConf):
     HEROKU_CONNECT_HEALTH_CACHE_SECONDS = 60
     #: Seconds per Heroku Connect API call (the public package's fixed 30 s by default).
     HEROKU_CONNECT_API_TIMEOUT = 30
+    #: Build test databases with the development schema (capture triggers, ``hc_capture_*``
+    #: functions, ``_hcmeta``) instead of the public package's plain tables.
+    HEROKU_CONNECT_TEST_DEVELOPMENT_SCHEMA = False
 
     class Meta:
         prefix = "heroku_connect"

@@ -11,6 +11,13 @@ captured into ``_trigger_log`` exactly as in production:
 * per mapped table: ``hc_<table>_status`` (BEFORE) and ``hc_<table>_logger`` (AFTER) triggers
   and the ``hc_idx_`` / ``hcu_idx_`` indexes.
 
+One intentional difference from the real DDL: ``_trigger_log_archive.id`` has a default (its
+own sequence, ``_trigger_log_archive_id_seq``), so that test fixtures can create archive rows
+without an id, as they can in the test tables of the public django-heroku-connect package.
+Heroku Connect itself never relies on it: it always copies the id of the ``_trigger_log`` row it
+archives (the simulator does the same), so rows made with the default can collide with ids
+archived later; give such rows explicit ids when a test also archives live rows.
+
 Heroku Connect marks its own database sessions with ``SET xmlbinary = 'hex'``; the triggers only
 capture writes made with the PostgreSQL default (``base64``). :func:`heroku_connect_session_sql`
 gives that statement to code (the simulator) that writes the way Heroku Connect does.
@@ -56,10 +63,9 @@ def heroku_connect_session_sql() -> str:
     return CONNECT_SESSION_SQL
 
 
-def _trigger_log_columns(*, serial_id: bool) -> str:
-    id_column = "id serial PRIMARY KEY" if serial_id else "id integer PRIMARY KEY"
-    return f"""
-    {id_column},
+def _trigger_log_columns() -> str:
+    return """
+    id serial PRIMARY KEY,
     txid bigint,
     created_at timestamp with time zone DEFAULT now(),
     updated_at timestamp with time zone DEFAULT now(),
@@ -106,8 +112,9 @@ def metadata_sql(schema: str) -> list[str]:
         f'CREATE INDEX IF NOT EXISTS "idx__sf_event_log_comp_key" '
         f'ON {s}."_sf_event_log" (table_name, synced_at)',
         f'CREATE INDEX IF NOT EXISTS "idx__sf_event_log_sfid" ON {s}."_sf_event_log" (sfid)',
-        f"CREATE TABLE IF NOT EXISTS {log} ({_trigger_log_columns(serial_id=True)})",
-        f"CREATE TABLE IF NOT EXISTS {archive} ({_trigger_log_columns(serial_id=False)})",
+        f"CREATE TABLE IF NOT EXISTS {log} ({_trigger_log_columns()})",
+        # The one intentional difference from the real DDL (see the module docstring).
+        f"CREATE TABLE IF NOT EXISTS {archive} ({_trigger_log_columns()})",
         f'CREATE INDEX IF NOT EXISTS "_trigger_log_idx_created_at" ON {log} (created_at)',
         f'CREATE INDEX IF NOT EXISTS "_trigger_log_idx_state_id" ON {log} (state, id)',
         f'CREATE INDEX IF NOT EXISTS "_trigger_log_idx_state_table_name" ON {log} '

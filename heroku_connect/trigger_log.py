@@ -81,8 +81,9 @@ def retry_failed(queryset: QuerySet, *, write_algorithm: WriteAlgorithm | None =
     Under ordered writes a row whose record no longer exists stays FAILED (not counted); a
     mapped table missing from the schema raises ``LookupError`` before anything changes.
     ``write_algorithm=None`` looks it up (cached) through
-    ``heroku_connect.utils.get_unique_connection_write_mode()`` before the transaction starts;
-    its errors (``ValueError`` for missing or mixed modes, API errors) propagate unchanged.
+    ``heroku_connect.utils.get_unique_connection_write_mode()`` before the transaction starts,
+    and only when the selection holds a FAILED row; its errors (``ValueError`` for missing or
+    mixed modes, API errors) propagate unchanged.
     """
     return _requeue(queryset, write_algorithm=write_algorithm).count
 
@@ -240,6 +241,12 @@ def _requeue(
 ) -> _RequeueResult:
     model = _trigger_log_model(queryset)
     if write_algorithm is None:
+        # Like the public package, ask the API only when a row can be re-applied at all.
+        candidates = queryset.model._default_manager.using(_write_alias(queryset)).filter(
+            pk__in=queryset.values("pk"), state__in=list(from_states)
+        )
+        if not candidates.exists():
+            return _RequeueResult(0)
         write_algorithm = _lookup_write_algorithm()  # before any lock is taken
     if not isinstance(write_algorithm, WriteAlgorithm):
         raise TypeError(f"write_algorithm must be a WriteAlgorithm, not {write_algorithm!r}")

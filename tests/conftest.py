@@ -4,6 +4,9 @@ import pytest
 
 pytest_plugins = ["tests.simulator_fixtures"]
 
+# A project's own suite with its own settings; test_project_suite.py runs it in a subprocess.
+collect_ignore = ["heroku_connect/project"]
+
 
 def _is_browser_test(item: pytest.Item) -> bool:
     return "tests/browser/" in item.path.as_posix()

@@ -25,6 +25,10 @@ CELERY_RESULT_BACKEND = "cache+memory://"
 CELERY_BROKER_USE_SSL = None
 CELERY_REDIS_BACKEND_USE_SSL = None
 
+# The test database gets Heroku Connect's development schema (capture triggers, hc_capture_*
+# functions), not the library's default tables-only schema: the app's tests rely on captures.
+HEROKU_CONNECT_TEST_DEVELOPMENT_SCHEMA = True
+
 CACHES["default"]["KEY_PREFIX"] = f"hcop-{DATABASES['default']['TEST']['NAME']}"
 
 # Test modules of the library define throw-away models under isolate_apps in this app.

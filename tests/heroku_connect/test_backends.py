@@ -83,6 +83,7 @@ settings.configure(
     DATABASES={"default": {"ENGINE": engine, **url_params, "TEST": {"NAME": sys.argv[3]}}},
     DATABASE_ROUTERS=["heroku_connect.db.router.HerokuConnectRouter"],
     USE_TZ=True,
+    HEROKU_CONNECT_TEST_DEVELOPMENT_SCHEMA=json.loads(sys.argv[4]),
 )
 django.setup()
 from django.db import connection, connections
@@ -102,21 +103,23 @@ try:
             extra = cursor.fetchone()[0]
     from app.salesforce.models import Account
     account = Account.objects.create(name="Created in a fresh test DB")
+    from heroku_connect.models import TriggerLog
     print(json.dumps({"tables": tables, "triggers": triggers, "extra": extra,
-                      "display_name": connection.display_name, "pk": account.pk}))
+                      "display_name": connection.display_name, "pk": account.pk,
+                      "captured": TriggerLog.objects.count()}))
 finally:
     connection.creation.destroy_test_db(sys.argv[3], verbosity=0)
 """
 
 
-def _fresh_test_db(engine, name):
+def _fresh_test_db(engine, name, development):
     params = connection.settings_dict
     url_params = {k: params[k] for k in ("NAME", "USER", "PASSWORD", "HOST", "PORT")}
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     env["PYTHONPATH"] = str(REPO)
     result = subprocess.run(
         [sys.executable, "-W", "error", "-c", _CREATE_TEST_DB, engine, json.dumps(url_params),
-         name],
+         name, json.dumps(development)],
         env=env, cwd=str(REPO), capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -125,24 +128,31 @@ def _fresh_test_db(engine, name):
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("engine", "display_name", "extra"),
+    ("engine", "display_name", "extra", "development"),
     [
-        ("heroku_connect.db.backends.postgresql", "PostgreSQL with Heroku Connect", None),
+        ("heroku_connect.db.backends.postgresql", "PostgreSQL with Heroku Connect", None, False),
         (
             "heroku_connect.db.backends.postgis",
             "PostgreSQL with PostGIS and Heroku Connect",
             "POINT(1 2)",
+            True,
         ),
     ],
 )
-def test_create_test_db__builds_the_development_schema(engine, display_name, extra):
-    """Creating a test database (both engines) builds the schema before migrations run."""
+def test_create_test_db__builds_the_heroku_connect_schema(engine, display_name, extra, development):
+    """Creating a test database (both engines) builds the schema before migrations run: tables
+    only by default, the development schema with HEROKU_CONNECT_TEST_DEVELOPMENT_SCHEMA."""
     name = f"{connection.settings_dict['NAME']}_{engine.rsplit('.', 1)[-1]}"
-    result = _fresh_test_db(engine, name)
+    result = _fresh_test_db(engine, name, development)
     assert result["display_name"] == display_name
     assert result["extra"] == extra
-    assert {"_hcmeta", "_sf_event_log", "_trigger_log", "_trigger_log_archive", "account"} <= set(
-        result["tables"]
-    )
-    assert result["triggers"] > 0
+    tables = set(result["tables"])
+    assert {"_trigger_log", "_trigger_log_archive", "account"} <= tables
     assert result["pk"] == 1
+    if development:
+        assert {"_hcmeta", "_sf_event_log"} <= tables
+        assert result["triggers"] > 0
+        assert result["captured"] == 1
+    else:
+        assert not {"_hcmeta", "_sf_event_log"} & tables
+        assert (result["triggers"], result["captured"]) == (0, 0)

@@ -1,5 +1,6 @@
-"""The development schema: what create_heroku_connect_schema, the command and the test-DB hook
-build, and that application writes are captured into _trigger_log the way Heroku Connect does."""
+"""The development schema: what create_heroku_connect_schema(development=True), the command and
+the opted-in test-DB hook build, and that application writes are captured into _trigger_log the
+way Heroku Connect does. The default tables-only schema: test_test_database.py."""
 
 import io
 import uuid
@@ -8,32 +9,21 @@ import psycopg
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import ProgrammingError, connection
-from django.db.models.signals import pre_migrate
 from django.test import override_settings
 
 from app.salesforce.models import Account, Contact, User
 from heroku_connect import schema
-from heroku_connect.db.backends.base import creation
+from heroku_connect.models import TriggerLogArchive
 from heroku_connect.test.utils import no_heroku_connect_write_restrictions
 from heroku_connect.utils import create_heroku_connect_schema, hstore_text_to_dict
+from tests.heroku_connect.sql import execute, rows
 
 pytestmark = pytest.mark.django_db
 
 
-def _rows(sql, params=()):
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
-def _execute(sql, params=()):
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-
-
 def _columns(schema_name, table):
     return dict(
-        _rows(
+        rows(
             "SELECT column_name, data_type || coalesce('(' || character_maximum_length || ')', '') "
             "FROM information_schema.columns WHERE table_schema = %s AND table_name = %s",
             [schema_name, table],
@@ -43,7 +33,7 @@ def _columns(schema_name, table):
 
 def _indexes(schema_name, table):
     return dict(
-        _rows("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = %s AND tablename = %s",
+        rows("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = %s AND tablename = %s",
               [schema_name, table])
     )  # fmt: skip
 
@@ -51,7 +41,7 @@ def _indexes(schema_name, table):
 def _triggers(schema_name, table):
     return {
         name
-        for (name,) in _rows(
+        for (name,) in rows(
             "SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
             "JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE n.nspname = %s AND c.relname = %s AND NOT t.tgisinternal",
@@ -61,7 +51,7 @@ def _triggers(schema_name, table):
 
 
 def _log(table=None):
-    rows = _rows(
+    log_rows = rows(
         'SELECT action, state, table_name, record_id, sfid, "values", old '
         "FROM salesforce._trigger_log ORDER BY id"
     )
@@ -75,7 +65,7 @@ def _log(table=None):
             "values": hstore_text_to_dict(r[5]),
             "old": hstore_text_to_dict(r[6]),
         }
-        for r in rows
+        for r in log_rows
         if table is None or r[2] == table
     ]
 
@@ -91,19 +81,20 @@ def _as_connect(sql, params=()):
 
 
 def test_test_database__has_the_heroku_connect_objects():
-    """The test-DB hook built the schema: metadata tables, functions and per-table triggers."""
+    """The test-DB hook built the development schema (the app opts in with
+    HEROKU_CONNECT_TEST_DEVELOPMENT_SCHEMA): metadata tables, functions and per-table triggers."""
     tables = {
         name
-        for (name,) in _rows(
+        for (name,) in rows(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'salesforce'"
         )
     }
     assert {"_hcmeta", "_sf_event_log", "_trigger_log", "_trigger_log_archive"} <= tables
     assert {"account", "contact", "project__c", "user", "recordtype"} <= tables
-    assert _rows("SELECT hcver FROM salesforce._hcmeta") == [(schema.HCMETA_VERSION,)]
+    assert rows("SELECT hcver FROM salesforce._hcmeta") == [(schema.HCMETA_VERSION,)]
     functions = {
         name
-        for (name,) in _rows(
+        for (name,) in rows(
             "SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
             "WHERE n.nspname IN ('salesforce', 'public')"
         )
@@ -141,7 +132,7 @@ def test_mapped_table__heroku_connect_column_types():
         "external_id__c": "character varying(32)",
     }
     assert "isdeleted" not in _columns("salesforce", "user")
-    (default,) = _rows(
+    (default,) = rows(
         "SELECT column_default FROM information_schema.columns WHERE table_schema = 'salesforce' "
         "AND table_name = 'account' AND column_name = 'id'"
     )[0]
@@ -177,6 +168,21 @@ def test_trigger_log__heroku_connect_columns_and_indexes():
         "_trigger_log_idx_state_id",
         "_trigger_log_idx_state_table_name",
     } <= set(_indexes("salesforce", "_trigger_log"))
+
+
+def test_trigger_log_archive__id_default_from_its_own_sequence():
+    """The one intentional DDL difference: archive rows can be created without an id."""
+    sequences = rows(
+        "SELECT pg_get_serial_sequence('salesforce._trigger_log', 'id'), "
+        "pg_get_serial_sequence('salesforce._trigger_log_archive', 'id')"
+    )
+    assert sequences == [
+        ("salesforce._trigger_log_id_seq", "salesforce._trigger_log_archive_id_seq")
+    ]
+    row = {"table_name": "account", "record_id": 1, "action": "UPDATE", "state": "FAILED"}
+    first, second = (TriggerLogArchive.objects.create(**row) for _ in range(2))
+    assert second.pk == first.pk + 1
+    assert TriggerLogArchive.objects.filter(pk__in=[first.pk, second.pk]).count() == 2
 
 
 def test_capture__insert_on_read_write_table_is_new_with_full_row():
@@ -247,10 +253,10 @@ def test_capture__connect_session_writes_are_not_captured():
     assert _log("account") == []
 
 
-def test_capture__functions_record_new_rows():
+def test_capture__functions_record_newrows():
     """hc_capture_insert_from_row / hc_capture_update_from_row add NEW rows."""
     account = Account.objects.create(name="Acme", phone="1")
-    (insert_id, update_id) = _rows(
+    (insert_id, update_id) = rows(
         "SELECT salesforce.hc_capture_insert_from_row(hstore(a.*), 'account', ARRAY['phone']), "
         "salesforce.hc_capture_update_from_row(hstore(a.*), 'account', ARRAY['name']) "
         "FROM salesforce.account a WHERE id = %s",
@@ -302,22 +308,23 @@ def test_django_model_and_serial_id_work_together():
 
 def test_create_heroku_connect_schema__returns_false_when_schema_exists():
     """An existing schema is left alone."""
-    before = _rows("SELECT count(*) FROM salesforce._hcmeta")
+    before = rows("SELECT count(*) FROM salesforce._hcmeta")
     assert create_heroku_connect_schema() is False
-    assert _rows("SELECT count(*) FROM salesforce._hcmeta") == before
+    assert rows("SELECT count(*) FROM salesforce._hcmeta") == before
 
 
 @override_settings(HEROKU_CONNECT_SCHEMA="hc_libcore_dev", HEROKU_CONNECT_ORGANIZATION_ID="00Dx")
 def test_create_heroku_connect_schema__creates_everything_in_the_configured_schema():
-    """A new schema gets _hcmeta (with the org id), the log tables and every model's table."""
-    assert create_heroku_connect_schema(using="default") is True
-    assert _rows("SELECT org_id FROM hc_libcore_dev._hcmeta") == [("00Dx",)]
+    """A new development schema gets _hcmeta (with the org id), the log tables and every model's
+    table with its triggers."""
+    assert create_heroku_connect_schema(using="default", development=True) is True
+    assert rows("SELECT org_id FROM hc_libcore_dev._hcmeta") == [("00Dx",)]
     assert _triggers("hc_libcore_dev", "contact") == {
         "hc_contact_logtrigger",
         "hc_contact_status_trigger",
     }
-    _execute("INSERT INTO hc_libcore_dev.contact (lastname) VALUES ('x')")
-    assert _rows("SELECT action, state FROM hc_libcore_dev._trigger_log") == [("INSERT", "NEW")]
+    execute("INSERT INTO hc_libcore_dev.contact (lastname) VALUES ('x')")
+    assert rows("SELECT action, state FROM hc_libcore_dev._trigger_log") == [("INSERT", "NEW")]
 
 
 @override_settings(HEROKU_CONNECT_SCHEMA="hc_libcore_cmd")
@@ -328,21 +335,11 @@ def test_create_development_schema__creates_then_refuses_then_forces():
     assert out.getvalue() == "Schema hc_libcore_cmd created.\n"
     with pytest.raises(CommandError, match=r"^Schema hc_libcore_cmd already exists\.$"):
         call_command("create_development_schema")
-    _execute("INSERT INTO hc_libcore_cmd.account (name) VALUES ('gone after --force')")
+    execute("INSERT INTO hc_libcore_cmd.account (name) VALUES ('gone after --force')")
     out = io.StringIO()
     call_command("create_development_schema", "--force", stdout=out)
     assert out.getvalue() == "Schema hc_libcore_cmd created.\n"
-    assert _rows("SELECT count(*) FROM hc_libcore_cmd.account") == [(0,)]
-
-
-def test_pre_migrate_hook__runs_once_and_disconnects():
-    """The receiver creates the schema (here: already there, so harmless) and disconnects."""
-    pre_migrate.connect(creation._create_heroku_connect_schema, dispatch_uid=creation._DISPATCH_UID)
-    assert pre_migrate.has_listeners()
-    pre_migrate.send(sender=None, app_config=None, using="default")
-    assert not pre_migrate.disconnect(
-        creation._create_heroku_connect_schema, dispatch_uid=creation._DISPATCH_UID
-    )
+    assert rows("SELECT count(*) FROM hc_libcore_cmd.account") == [(0,)]
 
 
 @override_settings(HEROKU_CONNECT_SCHEMA="hc_libcore_broken")
@@ -355,8 +352,8 @@ def test_create_heroku_connect_schema__failure_leaves_nothing_behind(monkeypatch
         heroku_connect.dev_schema, "get_heroku_connect_models", lambda: iter([Account, Account])
     )
     with pytest.raises(ProgrammingError, match="already exists"):
-        create_heroku_connect_schema()
-    assert _rows(
+        create_heroku_connect_schema(development=True)
+    assert rows(
         "SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'hc_libcore_broken'"
     ) == [(0,)]
 

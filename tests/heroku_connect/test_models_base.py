@@ -123,6 +123,84 @@ def test_metaclass__abstract_mixin_and_multi_table_child():
     assert Child._meta.db_table != Thing._meta.db_table
 
 
+@isolate_apps(TESTS_APP)
+def test_abstract_model__gets_the_computed_table_and_is_unmanaged():
+    """An abstract subclass gets the computed table and managed=False like a concrete one."""
+
+    class AbstractThing(hc_models.HerokuConnectModel):
+        sf_object_name = "Thing__c"
+
+        class Meta:
+            abstract = True
+
+    assert AbstractThing._meta.abstract is True
+    assert AbstractThing._meta.db_table == 'salesforce"."thing__c'
+    assert AbstractThing._meta.managed is False
+    assert AbstractThing.get_heroku_connect_table_name() == "thing__c"
+
+
+@isolate_apps(TESTS_APP)
+def test_abstract_model__schema_read_at_class_creation():
+    """The abstract class's table uses the schema set when the class is created."""
+    with override_settings(HEROKU_CONNECT_SCHEMA="elsewhere"):
+
+        class AbstractThing(hc_models.HerokuConnectModel):
+            sf_object_name = "Thing__c"
+
+            class Meta:
+                abstract = True
+
+    assert AbstractThing._meta.db_table == 'elsewhere"."thing__c'
+
+
+@isolate_apps(TESTS_APP)
+def test_abstract_model__explicit_db_table_and_managed_are_kept():
+    """An abstract class's explicit Meta.db_table and Meta.managed win."""
+
+    class Custom(hc_models.HerokuConnectModel):
+        sf_object_name = "Thing__c"
+
+        class Meta:
+            abstract = True
+            db_table = 'custom"."things'
+            managed = True
+
+    assert (Custom._meta.db_table, Custom._meta.managed) == ('custom"."things', True)
+
+
+@isolate_apps(TESTS_APP)
+def test_abstract_model__concrete_children_compute_their_own_table():
+    """Children of an abstract model: own or inherited sf_object_name, inherited Meta or not."""
+
+    class AbstractThing(hc_models.HerokuConnectModel):
+        sf_object_name = "Thing__c"
+
+        class Meta:
+            abstract = True
+
+    class Thing(AbstractThing):
+        pass
+
+    class Other(AbstractThing):
+        sf_object_name = "Other__c"
+
+        class Meta(AbstractThing.Meta):
+            verbose_name = "other"
+
+    class Named(AbstractThing):
+        sf_object_name = "Named__c"
+
+        class Meta(AbstractThing.Meta):
+            db_table = 'custom"."named'
+            managed = True
+
+    assert (Thing._meta.db_table, Thing._meta.managed) == ('salesforce"."thing__c', False)
+    assert (Other._meta.db_table, Other._meta.managed) == ('salesforce"."other__c', False)
+    assert Other._meta.verbose_name == "other"
+    assert (Named._meta.db_table, Named._meta.managed) == ('custom"."named', False)
+    assert Thing.check() == Other.check() == []
+
+
 def test_get_heroku_connect_fields__builtins_first():
     """The built-in fields come first, then the model's own in definition order."""
     names = [f.sf_field_name for f in Contact.get_heroku_connect_fields()]

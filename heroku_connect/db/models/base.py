@@ -41,9 +41,11 @@ class HerokuConnectModelBase(ModelBase):
     A class is a Heroku Connect table when one of its direct bases is an abstract subclass of
     :class:`_HerokuConnectSnitchMixin` (``HerokuConnectModel`` or an abstract HC mixin). Its
     ``Meta`` then gets ``managed = False`` and, unless set, ``db_table =
-    '<schema>"."<sf_object_name lower>'``. Multi-table-inheritance children of a concrete HC
-    model are not Heroku Connect tables; give them their own ``Meta`` to make them managed
-    (without one, Django's Meta inheritance gives them the abstract base's ``managed = False``).
+    '<schema>"."<sf_object_name lower>'`` (the schema read from the settings now). Abstract
+    subclasses get the same ``db_table`` and ``managed = False`` unless their ``Meta`` gives
+    either explicitly; concrete ones are always unmanaged. Multi-table-inheritance children of
+    a concrete HC model are not Heroku Connect tables; give them their own ``Meta`` to make them
+    managed (without one, Django's Meta inheritance gives them the abstract base's).
     """
 
     def __new__(mcs, name: str, bases: tuple[type, ...], attrs: dict[str, Any], **kwargs: Any):
@@ -51,11 +53,14 @@ class HerokuConnectModelBase(ModelBase):
             meta = attrs.get("Meta")
             if meta is None:
                 meta = attrs["Meta"] = type("Meta", (), {})
-            meta.managed = False
-            abstract = meta.__dict__.get("abstract", False)
-            if not abstract and not getattr(meta, "db_table", None):
-                sf_object_name = attrs.get("sf_object_name", "")
+            abstract = getattr(meta, "abstract", False)
+            if not abstract or "managed" not in meta.__dict__:
+                meta.managed = False
+            if not _has_explicit_db_table(meta):
+                sf_object_name = _sf_object_name(attrs, bases)
                 meta.db_table = f'{settings.HEROKU_CONNECT_SCHEMA}"."{sf_object_name.lower()}'
+                # Remembered so that a subclass whose Meta inherits this one computes its own.
+                meta._hc_computed_db_table = meta.db_table
         new_class = super().__new__(mcs, name, bases, attrs, **kwargs)
         if getattr(new_class, "sf_object_name", None) in OBJECTS_WITHOUT_IS_DELETED:
             _remove_local_field(new_class, "is_deleted")
@@ -69,6 +74,25 @@ def _is_abstract_hc_base(base: type) -> bool:
         and base is not _HerokuConnectSnitchMixin
         and getattr(getattr(base, "_meta", None), "abstract", False)
     )
+
+
+def _has_explicit_db_table(meta: type) -> bool:
+    """A ``db_table`` given in ``meta`` or inherited from a Meta that did not compute it."""
+    if meta.__dict__.get("db_table"):
+        return True
+    inherited = getattr(meta, "db_table", None)
+    return bool(inherited) and inherited != getattr(meta, "_hc_computed_db_table", None)
+
+
+def _sf_object_name(attrs: dict[str, Any], bases: tuple[type, ...]) -> str:
+    """``sf_object_name`` from the class body, else inherited (e.g. from an abstract model)."""
+    if "sf_object_name" in attrs:
+        return attrs["sf_object_name"] or ""
+    for base in bases:
+        inherited = getattr(base, "sf_object_name", None)
+        if inherited:
+            return inherited
+    return ""
 
 
 def _remove_local_field(model: type[models.Model], name: str) -> None:

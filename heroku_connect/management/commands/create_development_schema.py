@@ -37,7 +37,7 @@ class Command(BaseCommand):
             if options["force"]:
                 with connections[using].cursor() as cursor:
                     cursor.execute(f"DROP SCHEMA IF EXISTS {quote_ident(schema_name)} CASCADE")
-            created = create_heroku_connect_schema(using=using)
+            created = create_heroku_connect_schema(using=using, development=True)
         if not created:
             raise CommandError(f"Schema {schema_name} already exists.")
         self.stdout.write(f"Schema {schema_name} created.")

@@ -163,3 +163,24 @@ def test_unique_write_mode__api_failures_are_not_cached(fake_api):
     with pytest.raises(requests.HTTPError):
         utils.get_unique_connection_write_mode()
     assert utils.get_unique_connection_write_mode() is WriteAlgorithm.MERGE_WRITES
+
+
+def test_module_functions__send_without_token_or_app_name(fake_api, settings):
+    """Like the public package's functions they send the request anyway (a project's HTTP mock
+    answers it); only the client refuses (APINotConfigured)."""
+    settings.HEROKU_AUTH_TOKEN = ""
+    settings.HEROKU_CONNECT_APP_NAME = ""
+    fake_api.add("GET", "/connections", body=_connections(True))
+    assert [c["id"] for c in utils.get_connections("")] == ["c-0"]
+    assert utils.get_unique_connection_write_mode() is WriteAlgorithm.ORDERED_WRITES
+    assert [r.headers["Authorization"] for r in fake_api.requests] == ["Bearer "] * 2
+    assert fake_api.requests[0].query == {"app": [""]}
+
+
+def test_module_functions__timeout_is_a_requests_timeout(fake_api, settings):
+    """A slow API raises a requests.Timeout (as plain requests does), also a ConnectionError."""
+    settings.HEROKU_CONNECT_API_TIMEOUT = 0.2
+    fake_api.add("GET", "/connections/c-0", body={"id": "c-0"}, delay=1.0)
+    with pytest.raises(requests.Timeout) as caught:
+        utils.get_connection("c-0")
+    assert isinstance(caught.value, requests.ConnectionError)
