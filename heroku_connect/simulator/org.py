@@ -1,11 +1,7 @@
-"""A simulated Salesforce org: object describes, seeded records and write semantics.
+"""A simulated Salesforce org: seeded records and write semantics.
 
-The org holds Account, Contact, Opportunity, Case, User, RecordType and two custom objects
-(``Project__c``, used by the example models in ``app/salesforce/models.py``, and ``Invoice__c``)
-with realistic fields: lengths, required fields, picklists (``Account.Rating``,
-``Opportunity.StageName``, ``Case.Status`` and the custom ``Status__c`` fields are restricted), an
-``External_ID__c`` Text(32) unique External ID on Account, Contact and the custom objects, lookups
-and one validation rule per writable object.
+The org's objects, fields and validation rules are data, read by
+:mod:`heroku_connect.simulator.describes` (``org.schema``, a fresh copy per org).
 
 Records are seeded from ``random.Random(seed)``: the same seed gives the same records, ids and
 timestamps (relative to a fixed epoch). Writes (:meth:`Org.upsert`, :meth:`Org.update`,
@@ -33,12 +29,18 @@ import string
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from random import Random
 from typing import Any
 
 from heroku_connect.simulator import errors
+from heroku_connect.simulator.describes import (
+    FieldDescribe,
+    ObjectDescribe,
+    Schema,
+    ValidationRule,
+)
 from heroku_connect.simulator.errors import SalesforceError
 
 __all__ = (
@@ -51,26 +53,6 @@ __all__ = (
     "salesforce_id",
 )
 
-FIELD_TYPES = (
-    "id",
-    "string",
-    "textarea",
-    "email",
-    "phone",
-    "url",
-    "picklist",
-    "multipicklist",
-    "boolean",
-    "double",
-    "currency",
-    "percent",
-    "int",
-    "date",
-    "datetime",
-    "time",
-    "reference",
-)
-
 #: Seeded timestamps lie before this instant (UTC, naive like Heroku Connect's columns).
 EPOCH = datetime.datetime(2026, 1, 1, 9, 0, 0)
 
@@ -78,7 +60,6 @@ _ID_CHARS = string.digits + string.ascii_uppercase + string.ascii_lowercase
 _CHECKSUM_CHARS = string.ascii_uppercase + "012345"
 _ID_RE = re.compile(r"^[a-zA-Z0-9]{15}(?:[A-Z0-5]{3})?$")
 _EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$")
-_RELATIONSHIP_RE = re.compile(r"^(?P<relationship>.+?)__r__(?P<external>.+)$", re.IGNORECASE)
 
 
 def _index_key(value: Any) -> Any:
@@ -100,125 +81,6 @@ def salesforce_id(id15: str) -> str:
     return id15 + suffix
 
 
-# --- describes ------------------------------------------------------------------------------
-
-
-@dataclass
-class FieldDescribe:
-    """One field of an object describe (Salesforce's names in snake case)."""
-
-    name: str
-    label: str
-    type: str
-    length: int | None = None
-    required: bool = False  # needed on create (not nillable, no default)
-    unique: bool = False
-    external_id: bool = False
-    picklist_values: tuple[str, ...] = ()
-    restricted_picklist: bool = False
-    reference_to: str | None = None
-    createable: bool = True
-    updateable: bool = True
-    nillable: bool = True
-    precision: int | None = None  # numbers: total digits
-    scale: int | None = None  # numbers: digits after the point
-    relationship_name: str | None = None  # references: ``Account`` for AccountId
-
-    def __post_init__(self) -> None:
-        if self.type not in FIELD_TYPES:
-            raise ValueError(f"unknown field type {self.type!r}")
-        if self.required:
-            self.nillable = False
-        if self.type == "reference" and self.relationship_name is None:
-            if self.name.endswith("__c"):
-                self.relationship_name = self.name[:-3] + "__r"
-            elif self.name.endswith("Id"):
-                self.relationship_name = self.name[:-2]
-
-    @property
-    def writable(self) -> bool:
-        return self.createable or self.updateable
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "label": self.label,
-            "type": self.type,
-            "length": self.length or 0,
-            "precision": self.precision or 0,
-            "scale": self.scale or 0,
-            "required": self.required,
-            "nillable": self.nillable,
-            "unique": self.unique,
-            "externalId": self.external_id,
-            "idLookup": self.name == "Id" or self.external_id,
-            "createable": self.createable,
-            "updateable": self.updateable,
-            "custom": self.name.endswith("__c"),
-            "picklistValues": [
-                {"value": v, "label": v, "active": True, "defaultValue": False}
-                for v in self.picklist_values
-            ],
-            "restrictedPicklist": self.restricted_picklist,
-            "referenceTo": [self.reference_to] if self.reference_to else [],
-            "relationshipName": self.relationship_name,
-        }
-
-
-@dataclass
-class ValidationRule:
-    """A validation rule: ``fails(record)`` true means the write is rejected with ``message``."""
-
-    name: str
-    message: str
-    fails: Callable[[dict[str, Any]], bool] = field(repr=False)
-    error_field: str | None = None
-    #: Values that break the rule (for the demo's application activity and tests).
-    violation: dict[str, Any] = field(default_factory=dict, repr=False)
-
-    def as_json(self) -> dict[str, Any]:
-        return {"name": self.name, "errorMessage": self.message, "errorField": self.error_field}
-
-
-@dataclass
-class ObjectDescribe:
-    name: str
-    label: str
-    fields: dict[str, FieldDescribe]
-    validation_rules: list[ValidationRule] = field(default_factory=list)
-    key_prefix: str = ""
-    label_plural: str = ""
-
-    def field(self, name: str) -> FieldDescribe | None:
-        """The field called ``name`` (case-insensitive, like Salesforce), or None."""
-        found = self.fields.get(name)
-        if found is not None:
-            return found
-        lowered = name.lower()
-        for candidate in self.fields.values():
-            if candidate.name.lower() == lowered:
-                return candidate
-        return None
-
-    def external_id_fields(self) -> list[FieldDescribe]:
-        return [f for f in self.fields.values() if f.external_id]
-
-    def as_json(self) -> dict[str, Any]:
-        """Salesforce-describe-like (``GET /connections/{C}/schemas/{Object}``)."""
-        return {
-            "name": self.name,
-            "label": self.label,
-            "labelPlural": self.label_plural or self.label + "s",
-            "keyPrefix": self.key_prefix,
-            "custom": self.name.endswith("__c"),
-            "createable": True,
-            "updateable": True,
-            "deletable": True,
-            "fields": [f.as_json() for f in self.fields.values()],
-            "validationRules": [rule.as_json() for rule in self.validation_rules],
-        }
-
-
 @dataclass(frozen=True)
 class Change:
     """A change made in Salesforce: ``kind`` is ``insert``, ``update`` or ``delete``.
@@ -234,47 +96,6 @@ class Change:
     hard: bool = False
 
 
-def _f(name: str, label: str, type_: str, length: int | None = None, **kwargs: Any):
-    return FieldDescribe(name=name, label=label, type=type_, length=length, **kwargs)
-
-
-def _system_fields(*, deletable: bool = True, owner: bool = True) -> list[FieldDescribe]:
-    fields = [
-        _f("Id", "Record ID", "id", 18, createable=False, updateable=False, nillable=False),
-    ]
-    if deletable:
-        fields.append(
-            _f(
-                "IsDeleted",
-                "Deleted",
-                "boolean",
-                createable=False,
-                updateable=False,
-                nillable=False,
-            )
-        )
-    fields += [
-        _f("CreatedDate", "Created Date", "datetime", createable=False, updateable=False),
-        _f("CreatedById", "Created By ID", "reference", 18, reference_to="User",
-           createable=False, updateable=False, relationship_name="CreatedBy"),
-        _f("LastModifiedDate", "Last Modified Date", "datetime", createable=False,
-           updateable=False),
-        _f("LastModifiedById", "Last Modified By ID", "reference", 18, reference_to="User",
-           createable=False, updateable=False, relationship_name="LastModifiedBy"),
-        _f("SystemModstamp", "System Modstamp", "datetime", createable=False, updateable=False),
-    ]  # fmt: skip
-    if owner:
-        fields.append(
-            _f("OwnerId", "Owner ID", "reference", 18, reference_to="User",
-               relationship_name="Owner")
-        )  # fmt: skip
-    return fields
-
-
-def _external_id() -> FieldDescribe:
-    return _f("External_ID__c", "External ID", "string", 32, unique=True, external_id=True)
-
-
 INDUSTRIES = (
     "Agriculture", "Banking", "Consulting", "Education", "Energy", "Healthcare",
     "Manufacturing", "Retail", "Technology", "Other",
@@ -288,257 +109,6 @@ STAGES = (
 CASE_STATUSES = ("New", "Working", "Escalated", "Closed")
 PROJECT_STATUSES = ("Planned", "Active", "On Hold", "Done")
 INVOICE_STATUSES = ("Draft", "Sent", "Paid", "Overdue")
-
-
-def _today() -> datetime.date:
-    return datetime.datetime.now(datetime.UTC).date()
-
-
-def _describes() -> list[ObjectDescribe]:
-    user = ObjectDescribe(
-        "User",
-        "User",
-        {
-            f.name: f
-            for f in [
-                *_system_fields(deletable=False, owner=False),
-                _f("Username", "Username", "string", 80, required=True, unique=True),
-                _f("Name", "Full Name", "string", 121, createable=False, updateable=False),
-                _f("FirstName", "First Name", "string", 40),
-                _f("LastName", "Last Name", "string", 80, required=True),
-                _f("Email", "Email", "email", 80, required=True),
-                _f("Alias", "Alias", "string", 8, required=True),
-                _f("Title", "Title", "string", 80),
-                _f("Department", "Department", "string", 80),
-                _f("IsActive", "Active", "boolean", nillable=False),
-            ]
-        },
-        key_prefix="005",
-    )
-    record_type = ObjectDescribe(
-        "RecordType",
-        "Record Type",
-        {
-            f.name: f
-            for f in [
-                *_system_fields(deletable=False, owner=False),
-                _f("Name", "Record Type Name", "string", 80, required=True),
-                _f("DeveloperName", "Record Type Name", "string", 80, required=True),
-                _f("SobjectType", "SObject Type Name", "string", 40, required=True),
-                _f("Description", "Description", "string", 255),
-                _f("IsActive", "Active", "boolean", nillable=False),
-            ]
-        },
-        key_prefix="012",
-    )
-    account = ObjectDescribe(
-        "Account",
-        "Account",
-        {
-            f.name: f
-            for f in [
-                *_system_fields(),
-                _f("Name", "Account Name", "string", 255, required=True),
-                _f("AccountNumber", "Account Number", "string", 40),
-                _f("Type", "Account Type", "picklist", 255, picklist_values=ACCOUNT_TYPES),
-                _f("Industry", "Industry", "picklist", 255, picklist_values=INDUSTRIES),
-                _f("Rating", "Rating", "picklist", 255,
-                   picklist_values=("Hot", "Warm", "Cold"), restricted_picklist=True),
-                _f("Phone", "Account Phone", "phone", 40),
-                _f("Fax", "Account Fax", "phone", 40),
-                _f("Website", "Website", "url", 255),
-                _f("AnnualRevenue", "Annual Revenue", "currency", precision=18, scale=0),
-                _f("NumberOfEmployees", "Employees", "int", precision=8, scale=0),
-                _f("BillingStreet", "Billing Street", "textarea", 255),
-                _f("BillingCity", "Billing City", "string", 40),
-                _f("BillingPostalCode", "Billing Zip/Postal Code", "string", 20),
-                _f("BillingCountry", "Billing Country", "string", 80),
-                _f("BillingLatitude", "Billing Latitude", "double", precision=18, scale=15),
-                _f("BillingLongitude", "Billing Longitude", "double", precision=18, scale=15),
-                _f("Description", "Account Description", "textarea", 32000),
-                _f("ParentId", "Parent Account ID", "reference", 18, reference_to="Account"),
-                _f("RecordTypeId", "Record Type ID", "reference", 18, reference_to="RecordType"),
-                _f("Services__c", "Services", "multipicklist", 4099,
-                   picklist_values=("Support", "Training", "Consulting", "Hosting")),
-                _f("Customer_Since__c", "Customer Since", "date"),
-                _external_id(),
-            ]
-        },
-        [
-            ValidationRule(
-                "Annual_Revenue_Not_Negative",
-                "Annual Revenue cannot be negative.",
-                lambda r: r.get("AnnualRevenue") is not None and r["AnnualRevenue"] < 0,
-                "AnnualRevenue",
-                {"AnnualRevenue": -25000.0},
-            )
-        ],
-        key_prefix="001",
-    )  # fmt: skip
-    contact = ObjectDescribe(
-        "Contact",
-        "Contact",
-        {
-            f.name: f
-            for f in [
-                *_system_fields(),
-                _f("Salutation", "Salutation", "picklist", 40,
-                   picklist_values=("Mr.", "Ms.", "Mrs.", "Dr.", "Prof.")),
-                _f("FirstName", "First Name", "string", 40),
-                _f("LastName", "Last Name", "string", 80, required=True),
-                _f("Name", "Full Name", "string", 121, createable=False, updateable=False),
-                _f("Title", "Title", "string", 128),
-                _f("Department", "Department", "string", 80),
-                _f("Email", "Email", "email", 80),
-                _f("Phone", "Business Phone", "phone", 40),
-                _f("MobilePhone", "Mobile Phone", "phone", 40),
-                _f("Birthdate", "Birthdate", "date"),
-                _f("LeadSource", "Lead Source", "picklist", 255, picklist_values=LEAD_SOURCES),
-                _f("MailingCity", "Mailing City", "string", 40),
-                _f("HasOptedOutOfEmail", "Email Opt Out", "boolean", nillable=False),
-                _f("Description", "Contact Description", "textarea", 32000),
-                _f("AccountId", "Account ID", "reference", 18, reference_to="Account"),
-                _f("ReportsToId", "Reports To ID", "reference", 18, reference_to="Contact"),
-                _external_id(),
-            ]
-        },
-        [
-            ValidationRule(
-                "Birthdate_Not_In_Future",
-                "Birthdate cannot be in the future.",
-                lambda r: r.get("Birthdate") is not None and r["Birthdate"] > _today(),
-                "Birthdate",
-                {"Birthdate": datetime.date(2099, 1, 1)},
-            )
-        ],
-        key_prefix="003",
-    )  # fmt: skip
-    opportunity = ObjectDescribe(
-        "Opportunity",
-        "Opportunity",
-        {
-            f.name: f
-            for f in [
-                *_system_fields(),
-                _f("Name", "Name", "string", 120, required=True),
-                _f("StageName", "Stage", "picklist", 255, required=True,
-                   picklist_values=STAGES, restricted_picklist=True),
-                _f("CloseDate", "Close Date", "date", required=True),
-                _f("Amount", "Amount", "currency", precision=18, scale=2),
-                _f("Probability", "Probability (%)", "percent", precision=3, scale=0),
-                _f("Type", "Opportunity Type", "picklist", 255,
-                   picklist_values=("New Business", "Existing Business")),
-                _f("LeadSource", "Lead Source", "picklist", 255, picklist_values=LEAD_SOURCES),
-                _f("NextStep", "Next Step", "string", 255),
-                _f("Description", "Description", "textarea", 32000),
-                _f("AccountId", "Account ID", "reference", 18, reference_to="Account"),
-                _external_id(),
-            ]
-        },
-        [
-            ValidationRule(
-                "Closed_Won_Needs_Amount",
-                "Closed Won opportunities need a positive amount.",
-                lambda r: r.get("StageName") == "Closed Won" and not (r.get("Amount") or 0) > 0,
-                "Amount",
-                {"StageName": "Closed Won", "Amount": 0.0},
-            )
-        ],
-        key_prefix="006",
-    )  # fmt: skip
-    case = ObjectDescribe(
-        "Case",
-        "Case",
-        {
-            f.name: f
-            for f in [
-                *_system_fields(),
-                _f("CaseNumber", "Case Number", "string", 30, createable=False, updateable=False),
-                _f("Subject", "Subject", "string", 255),
-                _f("Status", "Status", "picklist", 255, required=True,
-                   picklist_values=CASE_STATUSES, restricted_picklist=True),
-                _f("Priority", "Priority", "picklist", 255,
-                   picklist_values=("High", "Medium", "Low")),
-                _f("Origin", "Case Origin", "picklist", 255,
-                   picklist_values=("Phone", "Email", "Web")),
-                _f("SuppliedEmail", "Web Email", "email", 80),
-                _f("Description", "Description", "textarea", 32000),
-                _f("ContactId", "Contact ID", "reference", 18, reference_to="Contact"),
-                _f("AccountId", "Account ID", "reference", 18, reference_to="Account"),
-                _f("ClosedDate", "Closed Date", "datetime", createable=False, updateable=False),
-            ]
-        },
-        [
-            ValidationRule(
-                "Escalated_Needs_Priority",
-                "Escalated cases must have High priority.",
-                lambda r: r.get("Status") == "Escalated" and r.get("Priority") != "High",
-                "Priority",
-                {"Status": "Escalated", "Priority": "Low"},
-            )
-        ],
-        key_prefix="500",
-    )  # fmt: skip
-    project = ObjectDescribe(
-        "Project__c",
-        "Project",
-        {
-            f.name: f
-            for f in [
-                *_system_fields(),
-                _f("Name", "Project Name", "string", 80, required=True),
-                _f("Status__c", "Status", "picklist", 255,
-                   picklist_values=PROJECT_STATUSES, restricted_picklist=True),
-                _f("Budget__c", "Budget", "currency", precision=16, scale=2),
-                _f("Start_Date__c", "Start Date", "date"),
-                _f("Account__c", "Account", "reference", 18, reference_to="Account"),
-                _f("Description__c", "Description", "textarea", 32768),
-                _f("Completion__c", "Completion", "percent", precision=3, scale=0),
-                _external_id(),
-            ]
-        },
-        [
-            ValidationRule(
-                "Active_Needs_Start_Date",
-                "Active projects need a start date.",
-                lambda r: r.get("Status__c") == "Active" and r.get("Start_Date__c") is None,
-                "Start_Date__c",
-                {"Status__c": "Active", "Start_Date__c": None},
-            )
-        ],
-        key_prefix="a01",
-    )  # fmt: skip
-    invoice = ObjectDescribe(
-        "Invoice__c",
-        "Invoice",
-        {
-            f.name: f
-            for f in [
-                *_system_fields(),
-                _f("Name", "Invoice Number", "string", 80, createable=False, updateable=False),
-                _f("Project__c", "Project", "reference", 18, reference_to="Project__c",
-                   required=True),
-                _f("Amount__c", "Amount", "currency", precision=16, scale=2, required=True),
-                _f("Status__c", "Status", "picklist", 255,
-                   picklist_values=INVOICE_STATUSES, restricted_picklist=True),
-                _f("Due_Date__c", "Due Date", "date"),
-                _f("Paid__c", "Paid", "boolean", nillable=False),
-                _f("Billing_Email__c", "Billing Email", "email", 80),
-                _external_id(),
-            ]
-        },
-        [
-            ValidationRule(
-                "Paid_Invoice_Status",
-                "A paid invoice must have the status Paid.",
-                lambda r: bool(r.get("Paid__c")) and r.get("Status__c") not in (None, "Paid"),
-                "Status__c",
-                {"Paid__c": True, "Status__c": "Sent"},
-            )
-        ],
-        key_prefix="a02",
-    )  # fmt: skip
-    return [user, record_type, account, contact, opportunity, case, project, invoice]
 
 
 # --- seed data ------------------------------------------------------------------------------
@@ -594,8 +164,8 @@ class Org:
         self.seed = seed
         self._rng = Random(seed)
         self._lock = threading.RLock()
-        self._objects: dict[str, ObjectDescribe] = {d.name: d for d in _describes()}
-        self._by_lower = {name.lower(): name for name in self._objects}
+        self.schema = Schema()
+        self._objects: dict[str, ObjectDescribe] = {d.name: d for d in self.schema.describes()}
         self._records: dict[str, dict[str, dict[str, Any]]] = {n: {} for n in self._objects}
         self._purged: dict[str, set[str]] = {n: set() for n in self._objects}
         self._modseq: dict[str, dict[str, int]] = {n: {} for n in self._objects}
@@ -616,99 +186,29 @@ class Org:
     # --- describes ------------------------------------------------------------------------
 
     def object_names(self) -> list[str]:
-        return list(self._objects)
+        return self.schema.object_names()
 
     def has_object(self, name: str) -> bool:
-        return name in self._objects or name.lower() in self._by_lower
+        return self.schema.has_object(name)
 
     def describe(self, name: str) -> ObjectDescribe:
         """The describe of ``name`` (case-insensitive); ``KeyError`` for unknown objects."""
-        if name in self._objects:
-            return self._objects[name]
-        try:
-            return self._objects[self._by_lower[name.lower()]]
-        except KeyError:
-            raise KeyError(name) from None
+        return self.schema.describe(name)
 
     def field(self, object_name: str, field_name: str) -> FieldDescribe:
-        """A field of ``object_name`` (case-insensitive); ``KeyError`` when unknown.
-
-        An external-ID relationship field (``Account__r__External_ID__c``) resolves to a
-        synthetic ``string`` field with the external field's length and the lookup as
-        ``reference_to``.
-        """
-        describe = self.describe(object_name)
-        found = describe.field(field_name)
-        if found is not None:
-            return found
-        lookup, target, external = self.relationship(object_name, field_name)
-        return FieldDescribe(
-            name=field_name,
-            label=f"{lookup.label} ({external.label})",
-            type="string",
-            length=external.length,
-            reference_to=target.name,
-            createable=lookup.createable,
-            updateable=lookup.updateable,
-        )
+        """A field of ``object_name`` (case-insensitive, ``X__r__Ext__c`` too); ``KeyError``
+        when unknown (see :meth:`Schema.field`)."""
+        return self.schema.field(object_name, field_name)
 
     def relationship(
         self, object_name: str, field_name: str
     ) -> tuple[FieldDescribe, ObjectDescribe, FieldDescribe]:
-        """For ``X__r__Ext__c``: (base lookup field, target object, external-ID field).
-
-        ``KeyError`` when the name is not a relationship field of this object, the lookup is
-        unknown, or ``Ext__c`` is not an External ID of the target.
-        """
-        describe = self.describe(object_name)
-        match = _RELATIONSHIP_RE.match(field_name)
-        if match is None:
-            raise KeyError(field_name)
-        relationship = match["relationship"].lower()
-        for candidate in describe.fields.values():
-            if (
-                candidate.type == "reference"
-                and candidate.relationship_name
-                and candidate.relationship_name.lower().removesuffix("__r") == relationship
-            ):
-                target = self.describe(candidate.reference_to or "")
-                external = target.field(match["external"])
-                if external is None or not external.external_id:
-                    raise KeyError(field_name)
-                return candidate, target, external
-        raise KeyError(field_name)
+        """For ``X__r__Ext__c``: (base lookup field, target object, external-ID field)."""
+        return self.schema.relationship(object_name, field_name)
 
     def column_type(self, object_name: str, field_name: str) -> str:
         """The PostgreSQL column type Heroku Connect gives the field (heroku-connect.md §4.7)."""
-        f = self.field(object_name, field_name)
-        kind = f.type
-        if kind in ("id", "reference"):
-            return "character varying(18)"
-        if (
-            kind in ("string", "email", "phone", "url", "textarea")
-            and f.length
-            and (kind != "textarea" or f.length <= 255)
-        ):
-            return f"character varying({f.length})"
-        if kind == "textarea":
-            return "text"
-        if kind == "picklist":
-            return f"character varying({max(f.length or 255, 255)})"
-        if kind == "multipicklist":
-            return "character varying(4099)"
-        if kind == "boolean":
-            return "boolean"
-        if kind in ("double", "currency", "percent"):
-            return "double precision"
-        if kind == "int":
-            return "integer"
-        if kind == "date":
-            return "date"
-        if kind == "datetime":
-            return "timestamp without time zone"
-        if kind == "time":
-            return "time without time zone"
-        return "character varying(255)"
+        return self.schema.column_type(object_name, field_name)
 
     # --- reading --------------------------------------------------------------------------
 
