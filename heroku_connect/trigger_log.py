@@ -81,7 +81,7 @@ def retry_failed(queryset: QuerySet, *, write_algorithm: WriteAlgorithm | None =
     Under ordered writes a row whose record no longer exists stays FAILED (not counted); a
     mapped table missing from the schema raises ``LookupError`` before anything changes.
     ``write_algorithm=None`` looks it up (cached) through
-    ``heroku_connect.utils.get_unique_connection_write_mode()`` before the transaction starts;
+    ``heroku_connect.api.get_unique_connection_write_mode()`` before the transaction starts;
     its errors (``ValueError`` for missing or mixed modes, API errors) propagate unchanged.
     """
     return _requeue(queryset, write_algorithm=write_algorithm).count
@@ -230,7 +230,7 @@ def _schema_of(model: type[TriggerLogAbstract]) -> str:
 
 def _lookup_write_algorithm() -> WriteAlgorithm:
     # Imported lazily: the HTTP client is optional for callers that pass write_algorithm.
-    from heroku_connect.utils import get_unique_connection_write_mode
+    from heroku_connect.api import get_unique_connection_write_mode
 
     return get_unique_connection_write_mode()
 

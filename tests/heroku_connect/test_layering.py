@@ -1,4 +1,4 @@
-"""Which library modules may import which: the leaf enums, models vs trigger_log."""
+"""Which library modules may import which: the leaf enums, models vs trigger_log, the facade."""
 
 from __future__ import annotations
 
@@ -73,3 +73,15 @@ def test_models__re_export_the_enums():
     for name in trigger_log_states.__all__:
         if name != "RECAPTURABLE_ACTIONS":
             assert getattr(models, name) is getattr(trigger_log_states, name), name
+
+
+def test_library__uses_the_compatibility_facade_nowhere():
+    """heroku_connect.utils only re-exports for projects; library code imports the real homes."""
+    offenders = [
+        f"{path.relative_to(LIBRARY)}: {name}"
+        for path in LIBRARY.rglob("*.py")
+        if path != LIBRARY / "utils.py"
+        for name in _runtime_imports(path)
+        if name == "heroku_connect.utils"
+    ]
+    assert offenders == []
