@@ -217,7 +217,8 @@ class ObjectDescribe:
 
 
 def column_type(f: FieldDescribe) -> str:
-    """The PostgreSQL column type Heroku Connect gives the field (heroku-connect.md §4.7)."""
+    """The PostgreSQL column type Heroku Connect gives the field
+    (docs/heroku-connect/database.md §9)."""
     kind = f.type
     if kind in ("id", "reference"):
         return "character varying(18)"

@@ -1,4 +1,4 @@
-"""The Salesforce write errors the simulated org raises (heroku-connect.md §5).
+"""The Salesforce write errors the simulated org raises (docs/heroku-connect/errors.md).
 
 Salesforce answers a rejected write with ``{statusCode, message, fields}``. Heroku Connect puts
 the message **text** (no status-code prefix) into ``_trigger_log.sf_message``; the simulator keeps
@@ -6,8 +6,8 @@ the code apart (:attr:`SalesforceError.status_code`) so tests and the engine can
 
 The catalogue (status code and message template per kind of error) is data:
 ``data/errors.json``. One factory function per kind fills its template, so that the dashboard's
-error grouping sees the same texts as in production. Templates of rows 2, 3, 5, 6, 12, 13 and 19
-of §5 are confirmed; the others use typical Salesforce wording.
+error grouping sees the same texts as in production. Which templates are confirmed and which use
+Salesforce's usual wording: docs/heroku-connect/errors.md §2.
 """
 
 from __future__ import annotations

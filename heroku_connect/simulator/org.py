@@ -8,7 +8,7 @@
   undo) and their seed (:mod:`~heroku_connect.simulator.seed`: the same seed gives the same
   records, ids and timestamps),
 * the write checks (:mod:`~heroku_connect.simulator.validation`), which raise
-  :class:`SalesforceError` with the message templates of heroku-connect.md §5.
+  :class:`SalesforceError` with the message templates of docs/heroku-connect/errors.md §2.
 
 Writes are :meth:`Org.upsert`, :meth:`Org.update` and :meth:`Org.delete`.
 :meth:`Org.generate_changes` plays the part of the org's users (inserts, updates, deletes made
@@ -101,7 +101,8 @@ class Org:
         return self.schema.relationship(object_name, field_name)
 
     def column_type(self, object_name: str, field_name: str) -> str:
-        """The PostgreSQL column type Heroku Connect gives the field (heroku-connect.md §4.7)."""
+        """The PostgreSQL column type Heroku Connect gives the field
+        (docs/heroku-connect/database.md §9)."""
         return self.schema.column_type(object_name, field_name)
 
     # --- reading --------------------------------------------------------------------------

@@ -6,7 +6,7 @@ the simulated faults, checks the token, finds the handler (:mod:`~heroku_connect
 and writes the JSON answer. The endpoints live in :mod:`heroku_connect.simulator.handlers`, one
 module per resource. One server answers three kinds of path:
 
-* the regional API under ``/api/v3/...`` (heroku-connect.md §1.3),
+* the regional API under ``/api/v3/...`` (docs/heroku-connect/api.md §3),
 * the central (discovery) endpoints ``/connections?app=`` and ``/auth/{app}`` at the root,
 * the simulator's own control API under ``/__simulator__/`` (no token; faults and states).
 

@@ -55,7 +55,7 @@ def _sort_checks(checks: list[dict[str, Any]], warn: set[str]) -> dict[str, list
 
 
 def diagnose(connection: Connection) -> dict[str, Any]:
-    """The diagnose result (heroku-connect.md §1.3 #20; rule ids of §1.5)."""
+    """The diagnose result and its rule ids (docs/heroku-connect/api.md §6)."""
     state = connection.state
     n = len(connection.mappings)
     checks = [
