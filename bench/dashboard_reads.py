@@ -1,12 +1,13 @@
 """Dashboard read pages on a large trigger log: time, statements and the bare-SQL baseline.
 
 Data: ``--rows N`` gives ``200 N`` archived FAILED rows and ``20 N`` live rows (the default
-5000 gives the 1,000,000 / 100,000 of issue 5), with the §5 error texts spread over three tables
-and 30 days, built with ``generate_series``. Only Heroku Connect's own indexes exist on its
-tables. The error-group summaries are rebuilt once first (the beat task's job; its time is
-shown for information). Each page is rendered with Django's test client as a logged-in Viewer;
-the baseline replays the very SELECT statements the page ran, as bare SQL on a cursor, so the
-ratio is what Django, the selectors and the template add. Target: each page under 300 ms.
+5000 gives the 1,000,000 / 100,000 of issue 5), with the error texts of
+docs/heroku-connect/errors.md spread over three tables and 30 days, built with
+``generate_series``. Only Heroku Connect's own indexes exist on its tables. The error-group
+summaries are rebuilt once first (the beat task's job; its time is shown for information). Each
+page is rendered with Django's test client as a logged-in Viewer; the baseline replays the very
+SELECT statements the page ran, as bare SQL on a cursor, so the ratio is what Django, the
+selectors and the template add. Target: each page under 300 ms.
 """
 
 from __future__ import annotations

@@ -16,8 +16,17 @@ from typing import Any
 from django.db import connections, models, router
 from django.utils.translation import gettext_lazy as _
 
+from heroku_connect import trigger_log
 from heroku_connect.conf import settings
 from heroku_connect.hstore import hstore_text_to_dict
+from heroku_connect.trigger_log_states import (
+    TRIGGER_LOG_ACTION,
+    TRIGGER_LOG_ACTION_CHOICES,
+    TRIGGER_LOG_STATE,
+    TRIGGER_LOG_STATE_CHOICES,
+    TriggerLogAction,
+    TriggerLogState,
+)
 
 __all__ = (
     "TRIGGER_LOG_ACTION",
@@ -32,35 +41,6 @@ __all__ = (
     "TriggerLogState",
 )
 
-
-class TriggerLogAction(models.TextChoices):
-    """The write a trigger-log row records."""
-
-    INSERT = "INSERT", "INSERT"
-    UPDATE = "UPDATE", "UPDATE"
-    DELETE = "DELETE", "DELETE"
-
-
-class TriggerLogState(models.TextChoices):
-    """States of a trigger-log row (see heroku-connect.md §4.4)."""
-
-    SUCCESS = "SUCCESS", "SUCCESS"
-    MERGED = "MERGED", "MERGED"
-    IGNORED = "IGNORED", "IGNORED"
-    FAILED = "FAILED", "FAILED"
-    READONLY = "READONLY", "READONLY"
-    NEW = "NEW", "NEW"
-    IGNORE = "IGNORE", "IGNORE"
-    PENDING = "PENDING", "PENDING"
-    REQUEUE = "REQUEUE", "REQUEUE"
-    REQUEUED = "REQUEUED", "REQUEUED"
-
-
-#: Public-package constants (plain dicts and sorted choice pairs), derived from the enums.
-TRIGGER_LOG_ACTION = {action.value: action.value for action in TriggerLogAction}
-TRIGGER_LOG_ACTION_CHOICES = sorted((value, value) for value in TRIGGER_LOG_ACTION.values())
-TRIGGER_LOG_STATE = {state.value: state.value for state in TriggerLogState}
-TRIGGER_LOG_STATE_CHOICES = sorted((value, value) for value in TRIGGER_LOG_STATE.values())
 
 # Read once, at import, like the public package: the tables' names are fixed per process.
 _SCHEMA = settings.HEROKU_CONNECT_SCHEMA
@@ -145,8 +125,6 @@ class TriggerLogAbstract(models.Model):
         fields are given), ``FieldDoesNotExist`` for an unknown field and
         ``TriggerLog.DoesNotExist`` when the record does not exist.
         """
-        from heroku_connect import trigger_log
-
         exclude_columns: set[str] = set()
         if exclude_fields:
             exclude_columns = cls._fieldnames_to_colnames(
@@ -171,8 +149,6 @@ class TriggerLogAbstract(models.Model):
         (model field names). With neither, the new row has empty ``values``. Errors as in
         :meth:`capture_insert_from_model` (``… re-capturing UPDATE``).
         """
-        from heroku_connect import trigger_log
-
         columns = set(update_columns)
         if update_fields:
             columns |= cls._fieldnames_to_colnames(cls._connected_model(table_name), update_fields)
@@ -229,12 +205,10 @@ class TriggerLogAbstract(models.Model):
         The connection is the read database of ``model_cls`` (as in the public package), whose
         ``standard_conforming_strings`` setting decides how string literals are quoted.
         """
-        from heroku_connect.trigger_log import render_composed
-
         alias = router.db_for_read(model_cls) or "default"
         connection = connections[alias]
         connection.ensure_connection()
-        return render_composed(
+        return trigger_log.render_composed(
             composed_query,
             standard_conforming_strings=_standard_conforming_strings(connection),
         )
@@ -269,9 +243,7 @@ class TriggerLog(TriggerLogAbstract):
         becomes ``REQUEUED``. The write mode is looked up (cached) unless given.
         Raises ``TriggerLog.DoesNotExist`` when the record to re-capture no longer exists.
         """
-        from heroku_connect.trigger_log import redo
-
-        return redo(self, write_algorithm=write_algorithm)
+        return trigger_log.redo(self, write_algorithm=write_algorithm)
 
 
 class TriggerLogArchive(TriggerLogAbstract):
@@ -290,9 +262,7 @@ class TriggerLogArchive(TriggerLogAbstract):
         The change is copied back to ``_trigger_log`` as ``NEW`` (re-captured from the record
         under ordered writes, except DELETEs) and this archive row becomes ``REQUEUED``.
         """
-        from heroku_connect.trigger_log import redo
-
-        return redo(self, write_algorithm=write_algorithm)
+        return trigger_log.redo(self, write_algorithm=write_algorithm)
 
     def _to_live_trigger_log(self, **kwargs: Any) -> TriggerLog:
         """An unsaved ``TriggerLog`` with this row's values (except ``id``), updated by ``kwargs``.

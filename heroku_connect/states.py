@@ -37,7 +37,7 @@ class ConnectionStates:
 
 
 class ConnectionState(StrEnum):
-    """Every connection state Heroku Connect documents (heroku-connect.md §2.1).
+    """Every connection state Heroku Connect documents (docs/heroku-connect/states.md §1).
 
     :class:`ConnectionStates` keeps the public package's seven names; this enum is the full list
     (setup, transient, warning and error states, and both spellings of the iced state).

@@ -24,14 +24,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from django.apps import apps
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, router, transaction
 from django.db.models import QuerySet
 
 from heroku_connect.schema import quote_ident
 from heroku_connect.states import WriteAlgorithm
+from heroku_connect.trigger_log_states import RECAPTURABLE_ACTIONS, TriggerLogState
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # for annotations only: the models import this module
     from heroku_connect.models import TriggerLog, TriggerLogAbstract
 
 __all__ = (
@@ -44,13 +46,11 @@ __all__ = (
     "retry_failed",
 )
 
-# State names as they appear in the SQL below (the values of models.TriggerLogState, which is
-# not imported here so that this module can be imported before the app registry is ready).
-FAILED = "FAILED"
-NEW = "NEW"
-IGNORED = "IGNORED"
-REQUEUED = "REQUEUED"
-RECAPTURABLE_ACTIONS = ("INSERT", "UPDATE")
+# State names as they appear in the SQL below.
+FAILED = TriggerLogState.FAILED.value
+NEW = TriggerLogState.NEW.value
+IGNORED = TriggerLogState.IGNORED.value
+REQUEUED = TriggerLogState.REQUEUED.value
 _RECAPTURABLE_SQL = "(" + ", ".join(f"'{action}'" for action in RECAPTURABLE_ACTIONS) + ")"
 
 # Heroku Connect's hc_capture_update_from_row treats an empty array as "every column". The
@@ -81,7 +81,7 @@ def retry_failed(queryset: QuerySet, *, write_algorithm: WriteAlgorithm | None =
     Under ordered writes a row whose record no longer exists stays FAILED (not counted); a
     mapped table missing from the schema raises ``LookupError`` before anything changes.
     ``write_algorithm=None`` looks it up (cached) through
-    ``heroku_connect.utils.get_unique_connection_write_mode()`` before the transaction starts,
+    ``heroku_connect.api.get_unique_connection_write_mode()`` before the transaction starts,
     and only when the selection holds a FAILED row; its errors (``ValueError`` for missing or
     mixed modes, API errors) propagate unchanged.
     """
@@ -123,8 +123,7 @@ def redo(log: TriggerLogAbstract, *, write_algorithm: WriteAlgorithm | None = No
     :class:`TriggerLogStateError` when the row no longer exists and ``TriggerLog.DoesNotExist``
     when its record no longer exists (nothing is changed in either case).
     """
-    from heroku_connect.models import TriggerLog, TriggerLogState
-
+    live_model = _live_model()
     model = type(log)
     queryset = model._default_manager.filter(pk=log.pk)
     result = _requeue(
@@ -136,15 +135,15 @@ def redo(log: TriggerLogAbstract, *, write_algorithm: WriteAlgorithm | None = No
     alias = _write_alias(queryset)
     if not result.count:
         if queryset.using(alias).exists():
-            raise TriggerLog.DoesNotExist(
+            raise live_model.DoesNotExist(
                 f"TriggerLog was not created after re-capturing {log.action}"
             )
         raise TriggerLogStateError(f"Trigger log #{log.pk} no longer exists.")
     log.refresh_from_db(using=alias, fields=["state", "updated_at"])
     (new_id,) = result.ids
-    if isinstance(log, TriggerLog) and new_id == log.pk:
+    if isinstance(log, live_model) and new_id == log.pk:
         return log
-    return TriggerLog._default_manager.using(alias).get(pk=new_id)
+    return live_model._default_manager.using(alias).get(pk=new_id)
 
 
 def capture_insert(
@@ -195,10 +194,15 @@ class _RequeueResult:
     ids: list[int] = field(default_factory=list)
 
 
-def _trigger_log_model(queryset: QuerySet) -> type[TriggerLogAbstract]:
-    from heroku_connect.models import TriggerLogAbstract
+def _live_model() -> type[TriggerLog]:
+    """``TriggerLog``, from the app registry (this module cannot import the models: they
+    import it)."""
+    return apps.get_model("heroku_connect", "TriggerLog")
 
-    if not isinstance(queryset, QuerySet) or not issubclass(queryset.model, TriggerLogAbstract):
+
+def _trigger_log_model(queryset: QuerySet) -> type[TriggerLogAbstract]:
+    models = (_live_model(), apps.get_model("heroku_connect", "TriggerLogArchive"))
+    if not isinstance(queryset, QuerySet) or not issubclass(queryset.model, models):
         raise TypeError("Expected a queryset of TriggerLog or TriggerLogArchive rows.")
     return queryset.model
 
@@ -227,7 +231,7 @@ def _schema_of(model: type[TriggerLogAbstract]) -> str:
 
 def _lookup_write_algorithm() -> WriteAlgorithm:
     # Imported lazily: the HTTP client is optional for callers that pass write_algorithm.
-    from heroku_connect.utils import get_unique_connection_write_mode
+    from heroku_connect.api import get_unique_connection_write_mode
 
     return get_unique_connection_write_mode()
 
@@ -250,8 +254,7 @@ def _requeue(
         write_algorithm = _lookup_write_algorithm()  # before any lock is taken
     if not isinstance(write_algorithm, WriteAlgorithm):
         raise TypeError(f"write_algorithm must be a WriteAlgorithm, not {write_algorithm!r}")
-    from heroku_connect.models import TriggerLog
-
+    live_model = _live_model()
     alias = _write_alias(queryset)
     connection = connections[alias]
     try:
@@ -259,9 +262,9 @@ def _requeue(
     except EmptyResultSet:
         return _RequeueResult(0)
     ordered = write_algorithm is WriteAlgorithm.ORDERED_WRITES
-    schema = _schema_of(TriggerLog)
+    schema = _schema_of(live_model)
     source = connection.ops.quote_name(model._meta.db_table)
-    live = connection.ops.quote_name(TriggerLog._meta.db_table)
+    live = connection.ops.quote_name(live_model._meta.db_table)
     with transaction.atomic(using=alias), connection.cursor() as cursor:
         tables: list[str] = []
         if ordered:
@@ -431,11 +434,10 @@ def _capture(
     columns: list[str],
     using: str | None,
 ) -> list[TriggerLog]:
-    from heroku_connect.models import TriggerLog
-
-    alias = using or router.db_for_write(TriggerLog) or "default"
+    live_model = _live_model()
+    alias = using or router.db_for_write(live_model) or "default"
     connection = connections[alias]
-    schema = _schema_of(TriggerLog)
+    schema = _schema_of(live_model)
     table = f"{quote_ident(schema)}.{quote_ident(table_name)}"
     with transaction.atomic(using=alias), connection.cursor() as cursor:
         cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [table])
@@ -448,8 +450,8 @@ def _capture(
         )
         ids = [row[0] for row in cursor.fetchall() if row[0] is not None]
     if not ids:
-        raise TriggerLog.DoesNotExist(f"TriggerLog was not created after re-capturing {action}")
-    return list(TriggerLog._default_manager.using(alias).filter(pk__in=ids).order_by("id"))
+        raise live_model.DoesNotExist(f"TriggerLog was not created after re-capturing {action}")
+    return list(live_model._default_manager.using(alias).filter(pk__in=ids).order_by("id"))
 
 
 # --- Rendering psycopg2 / psycopg 3 sql.Composable objects ----------------------------------

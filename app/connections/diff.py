@@ -1,7 +1,8 @@
 """Semantic diff of Heroku Connect mapping documents (pure functions, no I/O).
 
 ``code`` is what the models generate (``heroku_connect.mapping.get_mapping()``), ``deployed`` what
-the export endpoint returns. Both use the import/export JSON format (heroku-connect.md §3).
+the export endpoint returns. Both use the import/export JSON format
+(docs/heroku-connect/configuration.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Connection states (heroku-connect.md §2.1) and the health class of every state.
+"""Connection states (docs/heroku-connect/states.md §1) and the health class of every state.
 
 Both state lists come from the library (``heroku_connect.states``); the health classes are
 the dashboard's. Unknown states are classified ``unknown`` explicitly, never healthy.

@@ -1,4 +1,4 @@
-"""Classify Salesforce write errors and group them by cause (heroku-connect.md §5).
+"""Classify Salesforce write errors and group them by cause (docs/heroku-connect/errors.md).
 
 Heroku Connect stores only the message text in ``sf_message``, not the status code, so the code
 is inferred from the text. A failure's group is (table, status code, normalised message): the
@@ -182,7 +182,7 @@ _COMPILED_CODES = tuple(
 
 _FIX_DATA = "Fix the data in Postgres (the update is captured as a new write), then retry."
 
-#: What an operator should do, per status code (§5 "Operator remediation").
+#: What an operator should do, per status code (docs/heroku-connect/errors.md §2).
 REMEDIATION_HINTS: dict[str, str] = {
     "FIELD_CUSTOM_VALIDATION_EXCEPTION": "A validation rule rejected the data. Fix the data in "
     "Postgres (captured as a new write) or relax the rule, then retry.",

@@ -1,7 +1,8 @@
 """Reads for the dashboard screens: one read model per screen, shared by HTML and JSON.
 
-Only the indexes real Heroku Connect creates are relied upon (heroku-connect.md §4.2); anything
-that would need a scan of the million-row archive is read from our own summary tables instead.
+Only the indexes real Heroku Connect creates are relied upon (docs/heroku-connect/database.md §2);
+anything that would need a scan of the million-row archive is read from our own summary tables
+instead.
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@
 synchronous pass (for deterministic tests); :meth:`SyncEngine.start` runs them in background
 threads.
 
-**Write loop** (:meth:`SyncEngine.write_cycle`, heroku-connect.md §4.4-4.6). One pass:
+**Write loop** (:meth:`SyncEngine.write_cycle`; docs/heroku-connect/database.md §4, §7, §8).
+One pass:
 
 1. ``IGNORE`` rows become ``IGNORED``.
 2. Claim: up to ``batch_size`` rows of the read-write mapped tables, in trigger-log order, with
@@ -60,7 +61,7 @@ rejects, so the write loop has a realistic mix of successes and failures to proc
 
 When ``_hcmeta`` or a trigger-log table disappears, the connection becomes ``DB_UNAVAILABLE``
 with a ``postgres-connection`` notification "DB is missing Connect metadata
-[DatabaseValidationFailed]" (heroku-connect.md §4.1) until an operator restarts it.
+[DatabaseValidationFailed]" (docs/heroku-connect/database.md §1) until an operator restarts it.
 
 Heroku Connect's loops do nothing while the connection is paused, importing or in an error
 state (application writes are still captured by the triggers, and the demo's application
@@ -390,7 +391,8 @@ class SyncEngine:
         return {state: n for state, n in counts.items() if n}
 
     def _log_event(self, event: str, mapping: Mapping | None = None) -> None:
-        """An INFO line shaped like Heroku Connect's Logplex output (heroku-connect.md §6)."""
+        """An INFO line shaped like Heroku Connect's Logplex output
+        (docs/heroku-connect/api.md §7)."""
         if mapping is None:
             target = f"object_type=sync object_id={self.state.connection_id}"
             state = self.state.connection_state
@@ -831,7 +833,8 @@ class SyncEngine:
             return "skipped"  # an application change waits to be written: keep it
         key_value = change.values.get(key) if key else None
         if key and key_value not in (None, ""):
-            # A row written here whose sfid has not come back yet (§4.5, race condition).
+            # A row written here whose sfid has not come back yet (the race of
+            # docs/heroku-connect/database.md §7).
             updated = conn.execute(
                 sql.SQL("UPDATE {} SET {} WHERE {} = %s AND sfid IS NULL").format(
                     table, assignments, sql.Identifier(column_name(key))

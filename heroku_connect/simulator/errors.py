@@ -1,18 +1,21 @@
-"""The Salesforce write errors the simulated org raises (heroku-connect.md §5).
+"""The Salesforce write errors the simulated org raises (docs/heroku-connect/errors.md).
 
 Salesforce answers a rejected write with ``{statusCode, message, fields}``. Heroku Connect puts
 the message **text** (no status-code prefix) into ``_trigger_log.sf_message``; the simulator keeps
 the code apart (:attr:`SalesforceError.status_code`) so tests and the engine can tell kinds apart.
 
-One factory function per error kind builds the exact message template, so that the dashboard's
-error grouping sees the same texts as in production. Templates of rows 2, 3, 5, 6, 12, 13 and 19
-of §5 are confirmed; the others use typical Salesforce wording.
+The catalogue (status code and message template per kind of error) is data:
+``data/errors.json``. One factory function per kind fills its template, so that the dashboard's
+error grouping sees the same texts as in production. Which templates are confirmed and which use
+Salesforce's usual wording: docs/heroku-connect/errors.md §2.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import StrEnum
+
+from heroku_connect.simulator.data import load_json
 
 __all__ = (
     "SalesforceError",
@@ -78,127 +81,92 @@ class SalesforceError(Exception):
         return self.status_code == StatusCode.UNABLE_TO_LOCK_ROW
 
 
+#: kind -> (status code, message template with ``{name}`` placeholders)
+CATALOGUE: dict[str, tuple[StatusCode, str]] = {
+    kind: (StatusCode(entry["status_code"]), entry["message"])
+    for kind, entry in load_json("errors.json").items()
+}
+
+
+def _error(kind: str, fields: Iterable[str] = (), /, **values: object) -> SalesforceError:
+    """The error of ``kind`` about ``fields``, its template filled from ``values``."""
+    status_code, template = CATALOGUE[kind]
+    return SalesforceError(status_code, template.format(**values), fields)
+
+
 def _text(value: object) -> str:
     return "" if value is None else str(value)
 
 
 def custom_validation(message: str, field: str | None = None) -> SalesforceError:
     """A validation rule fired: the message is the rule's own text."""
-    return SalesforceError(
-        StatusCode.FIELD_CUSTOM_VALIDATION_EXCEPTION, message, [field] if field else []
-    )
+    return _error("custom_validation", [field] if field else [], message=message)
 
 
 def required_fields_missing(fields: list[str]) -> SalesforceError:
-    return SalesforceError(
-        StatusCode.REQUIRED_FIELD_MISSING,
-        f"Required fields are missing: [{', '.join(fields)}]",
-        fields,
-    )
+    return _error("required_fields_missing", fields, fields=", ".join(fields))
 
 
 def duplicate_value(field: str, existing_id: str) -> SalesforceError:
-    return SalesforceError(
-        StatusCode.DUPLICATE_VALUE,
-        f"duplicate value found: {field} duplicates value on record with id: {existing_id}",
-        [field],
-    )
+    return _error("duplicate_value", [field], field=field, existing_id=existing_id)
 
 
 def entity_is_deleted() -> SalesforceError:
-    return SalesforceError(StatusCode.ENTITY_IS_DELETED, "entity is deleted")
+    return _error("entity_is_deleted")
 
 
 def cannot_reparent(field: str = "OwnerId") -> SalesforceError:
-    return SalesforceError(
-        StatusCode.INACTIVE_OWNER_OR_USER, "owner is inactive, cannot reparent record", [field]
-    )
+    return _error("cannot_reparent", [field])
 
 
 def invalid_field(field: str, object_name: str) -> SalesforceError:
-    return SalesforceError(
-        StatusCode.INVALID_FIELD,
-        f"No such column '{field}' on entity '{object_name}'. If you are attempting to use a "
-        "custom field, be sure to append the '__c' after the custom field name.",
-        [field],
-    )
+    return _error("invalid_field", [field], field=field, object_name=object_name)
 
 
 def foreign_key_not_found(value: object, external_field: str, object_name: str) -> SalesforceError:
-    return SalesforceError(
-        StatusCode.INVALID_FIELD,
-        f"Foreign key external ID: {_text(value)} not found for field {external_field} "
-        f"in entity {object_name}",
+    return _error(
+        "foreign_key_not_found",
         [external_field],
+        value=_text(value),
+        external_field=external_field,
+        object_name=object_name,
     )
 
 
 def invalid_field_for_insert_update(fields: list[str]) -> SalesforceError:
-    return SalesforceError(
-        StatusCode.INVALID_FIELD_FOR_INSERT_UPDATE,
-        f"Unable to create/update fields: {', '.join(fields)}. Please check the security "
-        "settings of this field and verify that it is read/write for your profile or "
-        "permission set.",
-        fields,
-    )
+    return _error("invalid_field_for_insert_update", fields, fields=", ".join(fields))
 
 
 def invalid_cross_reference(field: str | None = None) -> SalesforceError:
-    return SalesforceError(
-        StatusCode.INVALID_CROSS_REFERENCE_KEY,
-        "invalid cross reference id",
-        [field] if field else [],
-    )
+    return _error("invalid_cross_reference", [field] if field else [])
 
 
 def malformed_id(label: str, value: object, field: str) -> SalesforceError:
-    return SalesforceError(
-        StatusCode.MALFORMED_ID, f"{label}: id value of incorrect type: {_text(value)}", [field]
-    )
+    return _error("malformed_id", [field], label=label, value=_text(value))
 
 
 def string_too_long(label: str, value: object, max_length: int, field: str) -> SalesforceError:
-    return SalesforceError(
-        StatusCode.STRING_TOO_LONG,
-        f"{label}: data value too large: {_text(value)} (max length={max_length})",
-        [field],
+    return _error(
+        "string_too_long", [field], label=label, value=_text(value), max_length=max_length
     )
 
 
 def restricted_picklist(label: str, value: object, field: str) -> SalesforceError:
-    return SalesforceError(
-        StatusCode.INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST,
-        f"{label}: bad value for restricted picklist field: {_text(value)}",
-        [field],
-    )
+    return _error("restricted_picklist", [field], label=label, value=_text(value))
 
 
 def invalid_email(label: str, value: object, field: str) -> SalesforceError:
-    return SalesforceError(
-        StatusCode.INVALID_EMAIL_ADDRESS, f"{label}: invalid email address: {_text(value)}", [field]
-    )
+    return _error("invalid_email", [field], label=label, value=_text(value))
 
 
 def number_out_of_range(label: str, value: object, field: str) -> SalesforceError:
-    return SalesforceError(
-        StatusCode.NUMBER_OUTSIDE_VALID_RANGE,
-        f"{label}: value outside of valid range on numeric field: {_text(value)}",
-        [field],
-    )
+    return _error("number_out_of_range", [field], label=label, value=_text(value))
 
 
 def invalid_type(label: str, value: object, field: str) -> SalesforceError:
-    return SalesforceError(
-        StatusCode.INVALID_TYPE_ON_FIELD_IN_RECORD,
-        f"{label}: value not of required type: {_text(value)}",
-        [field],
-    )
+    return _error("invalid_type", [field], label=label, value=_text(value))
 
 
 def unable_to_lock_row(record_ids: list[str]) -> SalesforceError:
     """The transient lock error (``N records: <ids>``, ids comma-separated)."""
-    return SalesforceError(
-        StatusCode.UNABLE_TO_LOCK_ROW,
-        f"unable to obtain exclusive access to this record or {len(record_ids)} records: "
-        + ",".join(record_ids),
-    )
+    return _error("unable_to_lock_row", count=len(record_ids), ids=",".join(record_ids))

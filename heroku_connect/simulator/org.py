@@ -1,18 +1,19 @@
-"""A simulated Salesforce org: object describes, seeded records and write semantics.
+"""A simulated Salesforce org: its records and how it answers writes.
 
-The org holds Account, Contact, Opportunity, Case, User, RecordType and two custom objects
-(``Project__c``, used by the example models in ``app/salesforce/models.py``, and ``Invoice__c``)
-with realistic fields: lengths, required fields, picklists (``Account.Rating``,
-``Opportunity.StageName``, ``Case.Status`` and the custom ``Status__c`` fields are restricted), an
-``External_ID__c`` Text(32) unique External ID on Account, Contact and the custom objects, lookups
-and one validation rule per writable object.
+:class:`Org` is the one object the rest of the simulator talks to; it puts together
 
-Records are seeded from ``random.Random(seed)``: the same seed gives the same records, ids and
-timestamps (relative to a fixed epoch). Writes (:meth:`Org.upsert`, :meth:`Org.update`,
-:meth:`Org.delete`) validate like Salesforce and raise :class:`SalesforceError` with the
-message templates of heroku-connect.md §5. :meth:`Org.generate_changes` plays the part of the
-org's users (inserts, updates, deletes made "in Salesforce") for the read loop, and
-:meth:`Org.changed_since` lists every record changed after a cursor, whoever changed it.
+* the schema (:mod:`~heroku_connect.simulator.describes`, objects and fields as data, a fresh
+  copy per org),
+* the records (:mod:`~heroku_connect.simulator.store`: storage, unique indexes, change cursor,
+  undo) and their seed (:mod:`~heroku_connect.simulator.seed`: the same seed gives the same
+  records, ids and timestamps),
+* the write checks (:mod:`~heroku_connect.simulator.validation`), which raise
+  :class:`SalesforceError` with the message templates of docs/heroku-connect/errors.md §2.
+
+Writes are :meth:`Org.upsert`, :meth:`Org.update` and :meth:`Org.delete`.
+:meth:`Org.generate_changes` plays the part of the org's users (inserts, updates, deletes made
+"in Salesforce") for the read loop, and :meth:`Org.changed_since` lists every record changed after
+a cursor, whoever changed it.
 
 Rules the simulator chooses where Salesforce's are not documented for Heroku Connect:
 
@@ -27,19 +28,23 @@ Rules the simulator chooses where Salesforce's are not documented for Heroku Con
 
 from __future__ import annotations
 
-import datetime
-import re
-import string
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from random import Random
 from typing import Any
 
-from heroku_connect.simulator import errors
+from heroku_connect.simulator import errors, ids, validation
+from heroku_connect.simulator.describes import (
+    FieldDescribe,
+    ObjectDescribe,
+    Schema,
+    ValidationRule,
+)
 from heroku_connect.simulator.errors import SalesforceError
+from heroku_connect.simulator.ids import salesforce_id
+from heroku_connect.simulator.seed import fake_values, seed_records
+from heroku_connect.simulator.store import Change, RecordStore, compute_fields, public
 
 __all__ = (
     "Change",
@@ -50,535 +55,6 @@ __all__ = (
     "ValidationRule",
     "salesforce_id",
 )
-
-FIELD_TYPES = (
-    "id",
-    "string",
-    "textarea",
-    "email",
-    "phone",
-    "url",
-    "picklist",
-    "multipicklist",
-    "boolean",
-    "double",
-    "currency",
-    "percent",
-    "int",
-    "date",
-    "datetime",
-    "time",
-    "reference",
-)
-
-#: Seeded timestamps lie before this instant (UTC, naive like Heroku Connect's columns).
-EPOCH = datetime.datetime(2026, 1, 1, 9, 0, 0)
-
-_ID_CHARS = string.digits + string.ascii_uppercase + string.ascii_lowercase
-_CHECKSUM_CHARS = string.ascii_uppercase + "012345"
-_ID_RE = re.compile(r"^[a-zA-Z0-9]{15}(?:[A-Z0-5]{3})?$")
-_EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$")
-_RELATIONSHIP_RE = re.compile(r"^(?P<relationship>.+?)__r__(?P<external>.+)$", re.IGNORECASE)
-
-
-def _index_key(value: Any) -> Any:
-    """Unique values compare case-insensitively for text (like Salesforce); None is no key."""
-    if value is None or value == "":
-        return None
-    return value.lower() if isinstance(value, str) else value
-
-
-def salesforce_id(id15: str) -> str:
-    """The 18-character form of a 15-character id (Salesforce's case-safe checksum)."""
-    suffix = ""
-    for chunk in range(3):
-        bits = 0
-        for position, char in enumerate(id15[chunk * 5 : chunk * 5 + 5]):
-            if char.isupper():
-                bits |= 1 << position
-        suffix += _CHECKSUM_CHARS[bits]
-    return id15 + suffix
-
-
-# --- describes ------------------------------------------------------------------------------
-
-
-@dataclass
-class FieldDescribe:
-    """One field of an object describe (Salesforce's names in snake case)."""
-
-    name: str
-    label: str
-    type: str
-    length: int | None = None
-    required: bool = False  # needed on create (not nillable, no default)
-    unique: bool = False
-    external_id: bool = False
-    picklist_values: tuple[str, ...] = ()
-    restricted_picklist: bool = False
-    reference_to: str | None = None
-    createable: bool = True
-    updateable: bool = True
-    nillable: bool = True
-    precision: int | None = None  # numbers: total digits
-    scale: int | None = None  # numbers: digits after the point
-    relationship_name: str | None = None  # references: ``Account`` for AccountId
-
-    def __post_init__(self) -> None:
-        if self.type not in FIELD_TYPES:
-            raise ValueError(f"unknown field type {self.type!r}")
-        if self.required:
-            self.nillable = False
-        if self.type == "reference" and self.relationship_name is None:
-            if self.name.endswith("__c"):
-                self.relationship_name = self.name[:-3] + "__r"
-            elif self.name.endswith("Id"):
-                self.relationship_name = self.name[:-2]
-
-    @property
-    def writable(self) -> bool:
-        return self.createable or self.updateable
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "label": self.label,
-            "type": self.type,
-            "length": self.length or 0,
-            "precision": self.precision or 0,
-            "scale": self.scale or 0,
-            "required": self.required,
-            "nillable": self.nillable,
-            "unique": self.unique,
-            "externalId": self.external_id,
-            "idLookup": self.name == "Id" or self.external_id,
-            "createable": self.createable,
-            "updateable": self.updateable,
-            "custom": self.name.endswith("__c"),
-            "picklistValues": [
-                {"value": v, "label": v, "active": True, "defaultValue": False}
-                for v in self.picklist_values
-            ],
-            "restrictedPicklist": self.restricted_picklist,
-            "referenceTo": [self.reference_to] if self.reference_to else [],
-            "relationshipName": self.relationship_name,
-        }
-
-
-@dataclass
-class ValidationRule:
-    """A validation rule: ``fails(record)`` true means the write is rejected with ``message``."""
-
-    name: str
-    message: str
-    fails: Callable[[dict[str, Any]], bool] = field(repr=False)
-    error_field: str | None = None
-    #: Values that break the rule (for the demo's application activity and tests).
-    violation: dict[str, Any] = field(default_factory=dict, repr=False)
-
-    def as_json(self) -> dict[str, Any]:
-        return {"name": self.name, "errorMessage": self.message, "errorField": self.error_field}
-
-
-@dataclass
-class ObjectDescribe:
-    name: str
-    label: str
-    fields: dict[str, FieldDescribe]
-    validation_rules: list[ValidationRule] = field(default_factory=list)
-    key_prefix: str = ""
-    label_plural: str = ""
-
-    def field(self, name: str) -> FieldDescribe | None:
-        """The field called ``name`` (case-insensitive, like Salesforce), or None."""
-        found = self.fields.get(name)
-        if found is not None:
-            return found
-        lowered = name.lower()
-        for candidate in self.fields.values():
-            if candidate.name.lower() == lowered:
-                return candidate
-        return None
-
-    def external_id_fields(self) -> list[FieldDescribe]:
-        return [f for f in self.fields.values() if f.external_id]
-
-    def as_json(self) -> dict[str, Any]:
-        """Salesforce-describe-like (``GET /connections/{C}/schemas/{Object}``)."""
-        return {
-            "name": self.name,
-            "label": self.label,
-            "labelPlural": self.label_plural or self.label + "s",
-            "keyPrefix": self.key_prefix,
-            "custom": self.name.endswith("__c"),
-            "createable": True,
-            "updateable": True,
-            "deletable": True,
-            "fields": [f.as_json() for f in self.fields.values()],
-            "validationRules": [rule.as_json() for rule in self.validation_rules],
-        }
-
-
-@dataclass(frozen=True)
-class Change:
-    """A change made in Salesforce: ``kind`` is ``insert``, ``update`` or ``delete``.
-
-    ``values`` is the whole record after the change (for a delete, before it); ``hard`` marks a
-    delete purged from the recycle bin (the row disappears instead of ``IsDeleted`` = true).
-    """
-
-    kind: str
-    object_name: str
-    sfid: str
-    values: dict[str, Any]
-    hard: bool = False
-
-
-def _f(name: str, label: str, type_: str, length: int | None = None, **kwargs: Any):
-    return FieldDescribe(name=name, label=label, type=type_, length=length, **kwargs)
-
-
-def _system_fields(*, deletable: bool = True, owner: bool = True) -> list[FieldDescribe]:
-    fields = [
-        _f("Id", "Record ID", "id", 18, createable=False, updateable=False, nillable=False),
-    ]
-    if deletable:
-        fields.append(
-            _f(
-                "IsDeleted",
-                "Deleted",
-                "boolean",
-                createable=False,
-                updateable=False,
-                nillable=False,
-            )
-        )
-    fields += [
-        _f("CreatedDate", "Created Date", "datetime", createable=False, updateable=False),
-        _f("CreatedById", "Created By ID", "reference", 18, reference_to="User",
-           createable=False, updateable=False, relationship_name="CreatedBy"),
-        _f("LastModifiedDate", "Last Modified Date", "datetime", createable=False,
-           updateable=False),
-        _f("LastModifiedById", "Last Modified By ID", "reference", 18, reference_to="User",
-           createable=False, updateable=False, relationship_name="LastModifiedBy"),
-        _f("SystemModstamp", "System Modstamp", "datetime", createable=False, updateable=False),
-    ]  # fmt: skip
-    if owner:
-        fields.append(
-            _f("OwnerId", "Owner ID", "reference", 18, reference_to="User",
-               relationship_name="Owner")
-        )  # fmt: skip
-    return fields
-
-
-def _external_id() -> FieldDescribe:
-    return _f("External_ID__c", "External ID", "string", 32, unique=True, external_id=True)
-
-
-INDUSTRIES = (
-    "Agriculture", "Banking", "Consulting", "Education", "Energy", "Healthcare",
-    "Manufacturing", "Retail", "Technology", "Other",
-)  # fmt: skip
-ACCOUNT_TYPES = ("Prospect", "Customer - Direct", "Customer - Channel", "Partner", "Other")
-LEAD_SOURCES = ("Web", "Phone Inquiry", "Partner Referral", "Purchased List", "Other")
-STAGES = (
-    "Prospecting", "Qualification", "Needs Analysis", "Proposal/Price Quote",
-    "Negotiation/Review", "Closed Won", "Closed Lost",
-)  # fmt: skip
-CASE_STATUSES = ("New", "Working", "Escalated", "Closed")
-PROJECT_STATUSES = ("Planned", "Active", "On Hold", "Done")
-INVOICE_STATUSES = ("Draft", "Sent", "Paid", "Overdue")
-
-
-def _today() -> datetime.date:
-    return datetime.datetime.now(datetime.UTC).date()
-
-
-def _describes() -> list[ObjectDescribe]:
-    user = ObjectDescribe(
-        "User",
-        "User",
-        {
-            f.name: f
-            for f in [
-                *_system_fields(deletable=False, owner=False),
-                _f("Username", "Username", "string", 80, required=True, unique=True),
-                _f("Name", "Full Name", "string", 121, createable=False, updateable=False),
-                _f("FirstName", "First Name", "string", 40),
-                _f("LastName", "Last Name", "string", 80, required=True),
-                _f("Email", "Email", "email", 80, required=True),
-                _f("Alias", "Alias", "string", 8, required=True),
-                _f("Title", "Title", "string", 80),
-                _f("Department", "Department", "string", 80),
-                _f("IsActive", "Active", "boolean", nillable=False),
-            ]
-        },
-        key_prefix="005",
-    )
-    record_type = ObjectDescribe(
-        "RecordType",
-        "Record Type",
-        {
-            f.name: f
-            for f in [
-                *_system_fields(deletable=False, owner=False),
-                _f("Name", "Record Type Name", "string", 80, required=True),
-                _f("DeveloperName", "Record Type Name", "string", 80, required=True),
-                _f("SobjectType", "SObject Type Name", "string", 40, required=True),
-                _f("Description", "Description", "string", 255),
-                _f("IsActive", "Active", "boolean", nillable=False),
-            ]
-        },
-        key_prefix="012",
-    )
-    account = ObjectDescribe(
-        "Account",
-        "Account",
-        {
-            f.name: f
-            for f in [
-                *_system_fields(),
-                _f("Name", "Account Name", "string", 255, required=True),
-                _f("AccountNumber", "Account Number", "string", 40),
-                _f("Type", "Account Type", "picklist", 255, picklist_values=ACCOUNT_TYPES),
-                _f("Industry", "Industry", "picklist", 255, picklist_values=INDUSTRIES),
-                _f("Rating", "Rating", "picklist", 255,
-                   picklist_values=("Hot", "Warm", "Cold"), restricted_picklist=True),
-                _f("Phone", "Account Phone", "phone", 40),
-                _f("Fax", "Account Fax", "phone", 40),
-                _f("Website", "Website", "url", 255),
-                _f("AnnualRevenue", "Annual Revenue", "currency", precision=18, scale=0),
-                _f("NumberOfEmployees", "Employees", "int", precision=8, scale=0),
-                _f("BillingStreet", "Billing Street", "textarea", 255),
-                _f("BillingCity", "Billing City", "string", 40),
-                _f("BillingPostalCode", "Billing Zip/Postal Code", "string", 20),
-                _f("BillingCountry", "Billing Country", "string", 80),
-                _f("BillingLatitude", "Billing Latitude", "double", precision=18, scale=15),
-                _f("BillingLongitude", "Billing Longitude", "double", precision=18, scale=15),
-                _f("Description", "Account Description", "textarea", 32000),
-                _f("ParentId", "Parent Account ID", "reference", 18, reference_to="Account"),
-                _f("RecordTypeId", "Record Type ID", "reference", 18, reference_to="RecordType"),
-                _f("Services__c", "Services", "multipicklist", 4099,
-                   picklist_values=("Support", "Training", "Consulting", "Hosting")),
-                _f("Customer_Since__c", "Customer Since", "date"),
-                _external_id(),
-            ]
-        },
-        [
-            ValidationRule(
-                "Annual_Revenue_Not_Negative",
-                "Annual Revenue cannot be negative.",
-                lambda r: r.get("AnnualRevenue") is not None and r["AnnualRevenue"] < 0,
-                "AnnualRevenue",
-                {"AnnualRevenue": -25000.0},
-            )
-        ],
-        key_prefix="001",
-    )  # fmt: skip
-    contact = ObjectDescribe(
-        "Contact",
-        "Contact",
-        {
-            f.name: f
-            for f in [
-                *_system_fields(),
-                _f("Salutation", "Salutation", "picklist", 40,
-                   picklist_values=("Mr.", "Ms.", "Mrs.", "Dr.", "Prof.")),
-                _f("FirstName", "First Name", "string", 40),
-                _f("LastName", "Last Name", "string", 80, required=True),
-                _f("Name", "Full Name", "string", 121, createable=False, updateable=False),
-                _f("Title", "Title", "string", 128),
-                _f("Department", "Department", "string", 80),
-                _f("Email", "Email", "email", 80),
-                _f("Phone", "Business Phone", "phone", 40),
-                _f("MobilePhone", "Mobile Phone", "phone", 40),
-                _f("Birthdate", "Birthdate", "date"),
-                _f("LeadSource", "Lead Source", "picklist", 255, picklist_values=LEAD_SOURCES),
-                _f("MailingCity", "Mailing City", "string", 40),
-                _f("HasOptedOutOfEmail", "Email Opt Out", "boolean", nillable=False),
-                _f("Description", "Contact Description", "textarea", 32000),
-                _f("AccountId", "Account ID", "reference", 18, reference_to="Account"),
-                _f("ReportsToId", "Reports To ID", "reference", 18, reference_to="Contact"),
-                _external_id(),
-            ]
-        },
-        [
-            ValidationRule(
-                "Birthdate_Not_In_Future",
-                "Birthdate cannot be in the future.",
-                lambda r: r.get("Birthdate") is not None and r["Birthdate"] > _today(),
-                "Birthdate",
-                {"Birthdate": datetime.date(2099, 1, 1)},
-            )
-        ],
-        key_prefix="003",
-    )  # fmt: skip
-    opportunity = ObjectDescribe(
-        "Opportunity",
-        "Opportunity",
-        {
-            f.name: f
-            for f in [
-                *_system_fields(),
-                _f("Name", "Name", "string", 120, required=True),
-                _f("StageName", "Stage", "picklist", 255, required=True,
-                   picklist_values=STAGES, restricted_picklist=True),
-                _f("CloseDate", "Close Date", "date", required=True),
-                _f("Amount", "Amount", "currency", precision=18, scale=2),
-                _f("Probability", "Probability (%)", "percent", precision=3, scale=0),
-                _f("Type", "Opportunity Type", "picklist", 255,
-                   picklist_values=("New Business", "Existing Business")),
-                _f("LeadSource", "Lead Source", "picklist", 255, picklist_values=LEAD_SOURCES),
-                _f("NextStep", "Next Step", "string", 255),
-                _f("Description", "Description", "textarea", 32000),
-                _f("AccountId", "Account ID", "reference", 18, reference_to="Account"),
-                _external_id(),
-            ]
-        },
-        [
-            ValidationRule(
-                "Closed_Won_Needs_Amount",
-                "Closed Won opportunities need a positive amount.",
-                lambda r: r.get("StageName") == "Closed Won" and not (r.get("Amount") or 0) > 0,
-                "Amount",
-                {"StageName": "Closed Won", "Amount": 0.0},
-            )
-        ],
-        key_prefix="006",
-    )  # fmt: skip
-    case = ObjectDescribe(
-        "Case",
-        "Case",
-        {
-            f.name: f
-            for f in [
-                *_system_fields(),
-                _f("CaseNumber", "Case Number", "string", 30, createable=False, updateable=False),
-                _f("Subject", "Subject", "string", 255),
-                _f("Status", "Status", "picklist", 255, required=True,
-                   picklist_values=CASE_STATUSES, restricted_picklist=True),
-                _f("Priority", "Priority", "picklist", 255,
-                   picklist_values=("High", "Medium", "Low")),
-                _f("Origin", "Case Origin", "picklist", 255,
-                   picklist_values=("Phone", "Email", "Web")),
-                _f("SuppliedEmail", "Web Email", "email", 80),
-                _f("Description", "Description", "textarea", 32000),
-                _f("ContactId", "Contact ID", "reference", 18, reference_to="Contact"),
-                _f("AccountId", "Account ID", "reference", 18, reference_to="Account"),
-                _f("ClosedDate", "Closed Date", "datetime", createable=False, updateable=False),
-            ]
-        },
-        [
-            ValidationRule(
-                "Escalated_Needs_Priority",
-                "Escalated cases must have High priority.",
-                lambda r: r.get("Status") == "Escalated" and r.get("Priority") != "High",
-                "Priority",
-                {"Status": "Escalated", "Priority": "Low"},
-            )
-        ],
-        key_prefix="500",
-    )  # fmt: skip
-    project = ObjectDescribe(
-        "Project__c",
-        "Project",
-        {
-            f.name: f
-            for f in [
-                *_system_fields(),
-                _f("Name", "Project Name", "string", 80, required=True),
-                _f("Status__c", "Status", "picklist", 255,
-                   picklist_values=PROJECT_STATUSES, restricted_picklist=True),
-                _f("Budget__c", "Budget", "currency", precision=16, scale=2),
-                _f("Start_Date__c", "Start Date", "date"),
-                _f("Account__c", "Account", "reference", 18, reference_to="Account"),
-                _f("Description__c", "Description", "textarea", 32768),
-                _f("Completion__c", "Completion", "percent", precision=3, scale=0),
-                _external_id(),
-            ]
-        },
-        [
-            ValidationRule(
-                "Active_Needs_Start_Date",
-                "Active projects need a start date.",
-                lambda r: r.get("Status__c") == "Active" and r.get("Start_Date__c") is None,
-                "Start_Date__c",
-                {"Status__c": "Active", "Start_Date__c": None},
-            )
-        ],
-        key_prefix="a01",
-    )  # fmt: skip
-    invoice = ObjectDescribe(
-        "Invoice__c",
-        "Invoice",
-        {
-            f.name: f
-            for f in [
-                *_system_fields(),
-                _f("Name", "Invoice Number", "string", 80, createable=False, updateable=False),
-                _f("Project__c", "Project", "reference", 18, reference_to="Project__c",
-                   required=True),
-                _f("Amount__c", "Amount", "currency", precision=16, scale=2, required=True),
-                _f("Status__c", "Status", "picklist", 255,
-                   picklist_values=INVOICE_STATUSES, restricted_picklist=True),
-                _f("Due_Date__c", "Due Date", "date"),
-                _f("Paid__c", "Paid", "boolean", nillable=False),
-                _f("Billing_Email__c", "Billing Email", "email", 80),
-                _external_id(),
-            ]
-        },
-        [
-            ValidationRule(
-                "Paid_Invoice_Status",
-                "A paid invoice must have the status Paid.",
-                lambda r: bool(r.get("Paid__c")) and r.get("Status__c") not in (None, "Paid"),
-                "Status__c",
-                {"Paid__c": True, "Status__c": "Sent"},
-            )
-        ],
-        key_prefix="a02",
-    )  # fmt: skip
-    return [user, record_type, account, contact, opportunity, case, project, invoice]
-
-
-# --- seed data ------------------------------------------------------------------------------
-
-FIRST_NAMES = (
-    "Olivia", "Liam", "Emma", "Noah", "Ava", "Elijah", "Sophia", "Lucas", "Mia", "Mateo",
-    "Amelia", "Levi", "Harper", "Aiden", "Evelyn", "Kenji", "Priya", "Jonas", "Chloé", "Ahmed",
-    "Fatima", "Sven", "Lena", "Diego", "Yuki", "Aisha", "Marco", "Ingrid", "Tomás", "Zoe",
-)  # fmt: skip
-LAST_NAMES = (
-    "Smith", "Johnson", "Garcia", "Müller", "Brown", "Nguyen", "Kowalski", "O'Brien", "Rossi",
-    "Tanaka", "Patel", "Dubois", "Andersson", "Silva", "Kim", "Hansen", "Martin", "Novak",
-    "Fischer", "Lopez", "Schmidt", "Walker", "Khan", "Moreau", "Cohen", "Ivanova", "Byrne",
-)  # fmt: skip
-COMPANY_WORDS = (
-    "Acme", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Wonka", "Tyrell", "Cyberdyne",
-    "Soylent", "Vandelay", "Hooli", "Pied Piper", "Dunder", "Sterling", "Oscorp", "Gringotts",
-    "Aperture", "Massive", "Blue Sun", "Nakatomi", "Monarch", "Virtucon", "Zorg",
-)  # fmt: skip
-COMPANY_SUFFIXES = ("Inc.", "Ltd", "GmbH", "Group", "Corp.", "Partners", "Holdings", "AG", "LLC")
-CITIES = (
-    "San Francisco", "Dublin", "Berlin", "Tokyo", "Sydney", "Austin", "Toronto", "Paris",
-    "Amsterdam", "São Paulo", "Singapore", "London", "Chicago", "Zurich",
-)  # fmt: skip
-TITLES = (
-    "CEO", "CFO", "VP Sales", "Head of IT", "Operations Manager", "Buyer", "Engineer",
-    "Marketing Director", "Account Manager", "Procurement Lead",
-)  # fmt: skip
-DEPARTMENTS = ("Sales", "Finance", "IT", "Operations", "Marketing", "Support", "Legal")
-PROJECT_WORDS = (
-    "Migration", "Rollout", "Audit", "Redesign", "Integration", "Pilot", "Upgrade", "Training",
-)  # fmt: skip
-CASE_SUBJECTS = (
-    "Cannot log in", "Invoice amount wrong", "Delivery delayed", "Feature request: export",
-    "Password reset", "Outage report", "Billing address change", "Upgrade question",
-)  # fmt: skip
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "", text.lower().translate(str.maketrans("éüóáã'", "euoaa ")))
 
 
 class Org:
@@ -592,123 +68,42 @@ class Org:
         organization_id: str | None = None,
     ) -> None:
         self.seed = seed
-        self._rng = Random(seed)
+        rng = Random(seed)
         self._lock = threading.RLock()
-        self._objects: dict[str, ObjectDescribe] = {d.name: d for d in _describes()}
-        self._by_lower = {name.lower(): name for name in self._objects}
-        self._records: dict[str, dict[str, dict[str, Any]]] = {n: {} for n in self._objects}
-        self._purged: dict[str, set[str]] = {n: set() for n in self._objects}
-        self._modseq: dict[str, dict[str, int]] = {n: {} for n in self._objects}
-        #: object -> unique/External ID field -> normalised value -> sfid of the live record
-        self._unique_index: dict[str, dict[str, dict[Any, str]]] = {
-            d.name: {f.name: {} for f in d.fields.values() if f.unique or f.external_id}
-            for d in self._objects.values()
-        }
-        self._seq = 0
-        self._counters: dict[str, int] = dict.fromkeys(self._objects, 0)
-        self._undo: list[list[Callable[[], None]]] = []
-        self.organization_id = organization_id or salesforce_id(
-            "00D5g0000" + "".join(self._rng.choice(_ID_CHARS) for _ in range(6))
-        )
-        self._integration_user = ""
-        self._seed_records(records_per_object)
+        #: The org's objects (its own copies of the describes).
+        self.schema = Schema()
+        self._store = RecordStore(self.schema, seed=seed)
+        self.organization_id = organization_id or ids.organization_id(rng)
+        with self._lock:
+            seed_records(self._store, rng, records_per_object)
 
     # --- describes ------------------------------------------------------------------------
 
     def object_names(self) -> list[str]:
-        return list(self._objects)
+        return self.schema.object_names()
 
     def has_object(self, name: str) -> bool:
-        return name in self._objects or name.lower() in self._by_lower
+        return self.schema.has_object(name)
 
     def describe(self, name: str) -> ObjectDescribe:
         """The describe of ``name`` (case-insensitive); ``KeyError`` for unknown objects."""
-        if name in self._objects:
-            return self._objects[name]
-        try:
-            return self._objects[self._by_lower[name.lower()]]
-        except KeyError:
-            raise KeyError(name) from None
+        return self.schema.describe(name)
 
     def field(self, object_name: str, field_name: str) -> FieldDescribe:
-        """A field of ``object_name`` (case-insensitive); ``KeyError`` when unknown.
-
-        An external-ID relationship field (``Account__r__External_ID__c``) resolves to a
-        synthetic ``string`` field with the external field's length and the lookup as
-        ``reference_to``.
-        """
-        describe = self.describe(object_name)
-        found = describe.field(field_name)
-        if found is not None:
-            return found
-        lookup, target, external = self.relationship(object_name, field_name)
-        return FieldDescribe(
-            name=field_name,
-            label=f"{lookup.label} ({external.label})",
-            type="string",
-            length=external.length,
-            reference_to=target.name,
-            createable=lookup.createable,
-            updateable=lookup.updateable,
-        )
+        """A field of ``object_name`` (case-insensitive, ``X__r__Ext__c`` too); ``KeyError``
+        when unknown (see :meth:`Schema.field`)."""
+        return self.schema.field(object_name, field_name)
 
     def relationship(
         self, object_name: str, field_name: str
     ) -> tuple[FieldDescribe, ObjectDescribe, FieldDescribe]:
-        """For ``X__r__Ext__c``: (base lookup field, target object, external-ID field).
-
-        ``KeyError`` when the name is not a relationship field of this object, the lookup is
-        unknown, or ``Ext__c`` is not an External ID of the target.
-        """
-        describe = self.describe(object_name)
-        match = _RELATIONSHIP_RE.match(field_name)
-        if match is None:
-            raise KeyError(field_name)
-        relationship = match["relationship"].lower()
-        for candidate in describe.fields.values():
-            if (
-                candidate.type == "reference"
-                and candidate.relationship_name
-                and candidate.relationship_name.lower().removesuffix("__r") == relationship
-            ):
-                target = self.describe(candidate.reference_to or "")
-                external = target.field(match["external"])
-                if external is None or not external.external_id:
-                    raise KeyError(field_name)
-                return candidate, target, external
-        raise KeyError(field_name)
+        """For ``X__r__Ext__c``: (base lookup field, target object, external-ID field)."""
+        return self.schema.relationship(object_name, field_name)
 
     def column_type(self, object_name: str, field_name: str) -> str:
-        """The PostgreSQL column type Heroku Connect gives the field (heroku-connect.md §4.7)."""
-        f = self.field(object_name, field_name)
-        kind = f.type
-        if kind in ("id", "reference"):
-            return "character varying(18)"
-        if (
-            kind in ("string", "email", "phone", "url", "textarea")
-            and f.length
-            and (kind != "textarea" or f.length <= 255)
-        ):
-            return f"character varying({f.length})"
-        if kind == "textarea":
-            return "text"
-        if kind == "picklist":
-            return f"character varying({max(f.length or 255, 255)})"
-        if kind == "multipicklist":
-            return "character varying(4099)"
-        if kind == "boolean":
-            return "boolean"
-        if kind in ("double", "currency", "percent"):
-            return "double precision"
-        if kind == "int":
-            return "integer"
-        if kind == "date":
-            return "date"
-        if kind == "datetime":
-            return "timestamp without time zone"
-        if kind == "time":
-            return "time without time zone"
-        return "character varying(255)"
+        """The PostgreSQL column type Heroku Connect gives the field
+        (docs/heroku-connect/database.md §9)."""
+        return self.schema.column_type(object_name, field_name)
 
     # --- reading --------------------------------------------------------------------------
 
@@ -716,14 +111,14 @@ class Org:
         """Copies of the live (not deleted) records, field API name -> Python value."""
         name = self.describe(object_name).name
         with self._lock:
-            return [self._public(r) for r in self._records[name].values() if not r.get("IsDeleted")]
+            return [public(r) for r in self._store.records[name].values() if not r.get("IsDeleted")]
 
     def get(self, object_name: str, sfid: str) -> dict[str, Any] | None:
         """A copy of one record (also a deleted one in the recycle bin), or None."""
         name = self.describe(object_name).name
         with self._lock:
-            record = self._records[name].get(sfid)
-            return self._public(record) if record is not None else None
+            record = self._store.records[name].get(sfid)
+            return public(record) if record is not None else None
 
     def find(self, object_name: str, field_name: str, value: Any) -> dict[str, Any] | None:
         """The live record whose ``field_name`` equals ``value`` (case-insensitive for text)."""
@@ -732,8 +127,8 @@ class Org:
         if f is None:
             raise KeyError(field_name)
         with self._lock:
-            found = self._find(describe.name, f.name, value)
-            return self._public(found) if found is not None else None
+            found = self._store.find(describe.name, f.name, value)
+            return public(found) if found is not None else None
 
     def field_value(self, object_name: str, record: dict[str, Any], field_name: str) -> Any:
         """``record``'s value of ``field_name``, resolving ``X__r__Ext__c`` through the lookup."""
@@ -746,14 +141,14 @@ class Org:
         if not parent_id:
             return None
         with self._lock:
-            parent = self._records[target.name].get(parent_id)
+            parent = self._store.records[target.name].get(parent_id)
         return parent.get(external.name) if parent else None
 
     @property
     def sequence(self) -> int:
         """The change cursor: every write and generated change increments it."""
         with self._lock:
-            return self._seq
+            return self._store.seq
 
     def changed_since(self, object_name: str, cursor: int) -> tuple[list[Change], int]:
         """Changes of ``object_name`` after ``cursor`` (one per record, its latest state).
@@ -763,38 +158,15 @@ class Org:
         """
         name = self.describe(object_name).name
         with self._lock:
-            changed = sorted(
-                (seq, sfid) for sfid, seq in self._modseq[name].items() if seq > cursor
-            )
-            result = []
-            for _seq, sfid in changed:
-                record = self._records[name].get(sfid)
-                if record is None:
-                    result.append(Change("delete", name, sfid, {"Id": sfid}, hard=True))
-                elif record.get("IsDeleted"):
-                    result.append(Change("delete", name, sfid, self._public(record)))
-                else:
-                    kind = "insert" if record.get("_created_seq", 0) > cursor else "update"
-                    result.append(Change(kind, name, sfid, self._public(record)))
-            return result, self._seq
+            return self._store.changes_since(name, cursor)
 
     # --- writing --------------------------------------------------------------------------
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Undo every change made inside the block when an exception escapes it."""
-        with self._lock:
-            self._undo.append([])
-            try:
-                yield
-            except BaseException:
-                for undo in reversed(self._undo.pop()):
-                    undo()
-                raise
-            else:
-                done = self._undo.pop()
-                if self._undo:  # nested: the outer block may still undo these
-                    self._undo[-1].extend(done)
+        with self._lock, self._store.transaction():
+            yield
 
     def upsert(
         self,
@@ -813,16 +185,16 @@ class Org:
         """
         describe = self.describe(object_name)
         with self._lock:
-            parsed = self._parse_values(describe, values)
+            parsed = validation.parse_values(self._store, describe, values)
             if sfid:
-                self._check_id(describe, sfid)
+                validation.check_id(describe, sfid)
                 return self._update(describe, sfid, parsed), False
             key_field = describe.field(upsert_field) if upsert_field else None
             if upsert_field and (key_field is None or not key_field.external_id):
                 raise errors.invalid_field(upsert_field, describe.name)
             key = parsed.get(key_field.name) if key_field else None
             if key_field is not None and key not in (None, ""):
-                existing = self._find(describe.name, key_field.name, key)
+                existing = self._store.find(describe.name, key_field.name, key)
                 if existing is not None:
                     return self._update(describe, existing["Id"], parsed), False
             return self._create(describe, parsed), True
@@ -830,21 +202,23 @@ class Org:
     def update(self, object_name: str, sfid: str, values: dict[str, Any]) -> None:
         describe = self.describe(object_name)
         with self._lock:
-            parsed = self._parse_values(describe, values)
-            self._check_id(describe, sfid)
+            parsed = validation.parse_values(self._store, describe, values)
+            validation.check_id(describe, sfid)
             self._update(describe, sfid, parsed)
 
     def delete(self, object_name: str, sfid: str) -> None:
         """Move a record to the recycle bin; ``entity is deleted`` when it is gone already."""
         describe = self.describe(object_name)
         with self._lock:
-            self._check_id(describe, sfid)
-            record = self._records[describe.name].get(sfid)
+            validation.check_id(describe, sfid)
+            record = self._store.records[describe.name].get(sfid)
             if record is None or record.get("IsDeleted") or "IsDeleted" not in describe.fields:
-                if record is None and sfid not in self._purged[describe.name]:
+                if record is None and sfid not in self._store.purged[describe.name]:
                     raise errors.invalid_cross_reference()
                 raise errors.entity_is_deleted()
-            self._set(describe.name, sfid, {**record, "IsDeleted": True, **self._stamp()})
+            self._store.save(
+                describe.name, sfid, {**record, "IsDeleted": True, **self._store.stamp()}
+            )
 
     def generate_changes(self, object_name: str, rng: Random, *, max_changes: int) -> list[Change]:
         """Make up to ``max_changes`` changes "in Salesforce" (as the org's users would).
@@ -856,49 +230,43 @@ class Org:
         describe = self.describe(object_name)
         changes: list[Change] = []
         with self._lock:
+            records = self._store.records[describe.name]
             for _ in range(rng.randint(0, max(0, max_changes))):
-                live = [r for r in self._records[describe.name].values() if not r.get("IsDeleted")]
-                deleted = [r for r in self._records[describe.name].values() if r.get("IsDeleted")]
+                live = [r for r in records.values() if not r.get("IsDeleted")]
+                deleted = [r for r in records.values() if r.get("IsDeleted")]
                 roll = rng.random()
                 if describe.name == "RecordType" and roll < 0.9:
                     continue
                 if roll < 0.35 or not live:
-                    values = self._fake_values(describe.name, rng)
-                    sfid = self._insert_raw(describe, values)
+                    values = fake_values(self._store, describe.name, rng)
+                    sfid = self._store.insert(describe, values)
                     changes.append(
-                        Change("insert", describe.name, sfid, self._record(describe, sfid))
+                        Change("insert", describe.name, sfid, self._store.record(describe, sfid))
                     )
                 elif roll < 0.8 or "IsDeleted" not in describe.fields:
                     record = rng.choice(sorted(live, key=lambda r: r["Id"]))
-                    fresh = self._fake_values(describe.name, rng)
+                    fresh = fake_values(self._store, describe.name, rng)
                     editable = [
                         k
                         for k in fresh
                         if describe.fields[k].updateable and not describe.fields[k].unique
                     ]
                     picked = rng.sample(sorted(editable), k=min(len(editable), rng.randint(1, 3)))
-                    merged = {**record, **{k: fresh[k] for k in picked}, **self._stamp()}
-                    self._computed(describe.name, merged)
-                    self._set(describe.name, record["Id"], merged)
-                    changes.append(
-                        Change("update", describe.name, record["Id"], self._public(merged))
-                    )
+                    merged = {**record, **{k: fresh[k] for k in picked}, **self._store.stamp()}
+                    compute_fields(describe.name, merged)
+                    self._store.save(describe.name, record["Id"], merged)
+                    changes.append(Change("update", describe.name, record["Id"], public(merged)))
                 elif deleted and roll > 0.95:
                     record = rng.choice(sorted(deleted, key=lambda r: r["Id"]))
-                    self._purge(describe.name, record["Id"])
+                    self._store.purge(describe.name, record["Id"])
                     changes.append(
-                        Change(
-                            "delete", describe.name, record["Id"], self._public(record), hard=True
-                        )
+                        Change("delete", describe.name, record["Id"], public(record), hard=True)
                     )
                 else:
                     record = rng.choice(sorted(live, key=lambda r: r["Id"]))
-                    self._set(
-                        describe.name, record["Id"], {**record, "IsDeleted": True, **self._stamp()}
-                    )
-                    changes.append(
-                        Change("delete", describe.name, record["Id"], self._public(record))
-                    )
+                    deleted_record = {**record, "IsDeleted": True, **self._store.stamp()}
+                    self._store.save(describe.name, record["Id"], deleted_record)
+                    changes.append(Change("delete", describe.name, record["Id"], public(record)))
         return changes
 
     def adopt(self, object_name: str, records: list[dict[str, Any]]) -> int:
@@ -914,17 +282,17 @@ class Org:
         with self._lock:
             for values in records:
                 sfid = values.get("Id")
-                if not sfid or sfid in self._records[describe.name]:
+                if not sfid or sfid in self._store.records[describe.name]:
                     continue
                 record: dict[str, Any] = dict.fromkeys(describe.fields)
                 record.update({k: v for k, v in values.items() if k in describe.fields})
-                stamp = self._stamp()
+                stamp = self._store.stamp()
                 record.setdefault("CreatedDate", stamp["SystemModstamp"])
                 record.update(**stamp)
                 if "IsDeleted" in describe.fields:
                     record["IsDeleted"] = bool(record.get("IsDeleted"))
-                self._purged[describe.name].discard(sfid)
-                self._set(describe.name, sfid, record)
+                self._store.purged[describe.name].discard(sfid)
+                self._store.save(describe.name, sfid, record)
                 adopted += 1
         return adopted
 
@@ -932,302 +300,25 @@ class Org:
         """Plausible values for a new record (lookups point at existing records)."""
         name = self.describe(object_name).name
         with self._lock:
-            return self._fake_values(name, rng)
+            return fake_values(self._store, name, rng)
 
     def missing_id(self, object_name: str) -> str:
         """A well-formed id of ``object_name`` that no record has (an invalid reference)."""
         describe = self.describe(object_name)
-        return salesforce_id(f"{describe.key_prefix}5g00000ZZZZZ")
+        return ids.missing_id(describe.key_prefix)
 
     def purge(self, object_name: str, sfid: str) -> None:
         """Empty a record out of the recycle bin (a hard delete)."""
         name = self.describe(object_name).name
         with self._lock:
-            self._purge(name, sfid)
+            self._store.purge(name, sfid)
 
     def set_user_active(self, sfid: str, active: bool) -> None:
         with self._lock:
-            record = self._records["User"][sfid]
-            self._set("User", sfid, {**record, "IsActive": active, **self._stamp()})
+            record = self._store.records["User"][sfid]
+            self._store.save("User", sfid, {**record, "IsActive": active, **self._store.stamp()})
 
-    # --- internals: storage ---------------------------------------------------------------
-
-    def _public(self, record: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in record.items() if not k.startswith("_")}
-
-    def _record(self, describe: ObjectDescribe, sfid: str) -> dict[str, Any]:
-        return self._public(self._records[describe.name][sfid])
-
-    def _store(self, name: str, sfid: str, record: dict[str, Any] | None) -> None:
-        """Put (or with None remove) a record, keeping the unique-value index current."""
-        old = self._records[name].get(sfid)
-        index = self._unique_index[name]
-        if old is not None:
-            for field_name, values in index.items():
-                key = _index_key(old.get(field_name))
-                if key is not None and values.get(key) == sfid:
-                    del values[key]
-        if record is None:
-            self._records[name].pop(sfid, None)
-            return
-        self._records[name][sfid] = record
-        if not record.get("IsDeleted"):
-            for field_name, values in index.items():
-                key = _index_key(record.get(field_name))
-                if key is not None:
-                    values.setdefault(key, sfid)
-
-    def _set(self, name: str, sfid: str, record: dict[str, Any]) -> None:
-        previous = self._records[name].get(sfid)
-        previous_seq = self._modseq[name].get(sfid)
-        self._seq += 1
-        self._store(name, sfid, record)
-        self._modseq[name][sfid] = self._seq
-        self._remember(lambda: self._restore(name, sfid, previous, previous_seq))
-
-    def _purge(self, name: str, sfid: str) -> None:
-        previous = self._records[name].get(sfid)
-        self._store(name, sfid, None)
-        previous_seq = self._modseq[name].get(sfid)
-        self._seq += 1
-        self._modseq[name][sfid] = self._seq
-        self._purged[name].add(sfid)
-
-        def undo() -> None:
-            self._purged[name].discard(sfid)
-            self._restore(name, sfid, previous, previous_seq)
-
-        self._remember(undo)
-
-    def _restore(
-        self, name: str, sfid: str, record: dict[str, Any] | None, seq: int | None
-    ) -> None:
-        self._store(name, sfid, record)
-        if seq is None:
-            self._modseq[name].pop(sfid, None)
-        else:
-            self._modseq[name][sfid] = seq
-
-    def _remember(self, undo: Callable[[], None]) -> None:
-        if self._undo:
-            self._undo[-1].append(undo)
-
-    def _find(self, name: str, field_name: str, value: Any) -> dict[str, Any] | None:
-        """The live record with this value (unique and External ID fields are indexed)."""
-        index = self._unique_index[name].get(field_name)
-        if index is not None:
-            sfid = index.get(_index_key(value))
-            return dict(self._records[name][sfid]) if sfid is not None else None
-        wanted = value.lower() if isinstance(value, str) else value
-        for record in self._records[name].values():
-            current = record.get(field_name)
-            if isinstance(current, str):
-                current = current.lower()
-            if current == wanted and not record.get("IsDeleted"):
-                return dict(record)
-        return None
-
-    def _new_id(self, describe: ObjectDescribe) -> str:
-        """The next id of the object's sequence that no record (adopted ones too) uses."""
-        while True:
-            self._counters[describe.name] += 1
-            number = self._counters[describe.name] + self.seed * 7919
-            body = ""
-            for _ in range(7):
-                number, digit = divmod(number, 62)
-                body = _ID_CHARS[digit] + body
-            sfid = salesforce_id(f"{describe.key_prefix}5g000{body}")
-            if sfid not in self._records[describe.name] and sfid not in self._purged[describe.name]:
-                return sfid
-
-    def _stamp(self, when: datetime.datetime | None = None) -> dict[str, Any]:
-        when = when or datetime.datetime.now(datetime.UTC).replace(tzinfo=None, microsecond=0)
-        return {
-            "LastModifiedDate": when,
-            "SystemModstamp": when,
-            "LastModifiedById": self._integration_user or None,
-        }
-
-    def _insert_raw(
-        self,
-        describe: ObjectDescribe,
-        values: dict[str, Any],
-        when: datetime.datetime | None = None,
-    ) -> str:
-        sfid = self._new_id(describe)
-        stamp = self._stamp(when)
-        record: dict[str, Any] = dict.fromkeys(describe.fields)
-        for f in describe.fields.values():
-            if f.type == "boolean":
-                record[f.name] = False
-        record.update(values)
-        record.update(
-            Id=sfid,
-            CreatedDate=stamp["SystemModstamp"],
-            CreatedById=stamp["LastModifiedById"],
-            **stamp,
-        )
-        if "IsDeleted" in describe.fields:
-            record["IsDeleted"] = False
-        if "OwnerId" in describe.fields and not record.get("OwnerId") and self._integration_user:
-            record["OwnerId"] = self._integration_user
-        self._computed(describe.name, record, counter=self._counters[describe.name])
-        self._set(describe.name, sfid, record)
-        record["_created_seq"] = self._seq
-        return sfid
-
-    def _computed(self, name: str, record: dict[str, Any], counter: int | None = None) -> None:
-        """Fields Salesforce computes: compound names and auto numbers."""
-        if name in ("Contact", "User"):
-            record["Name"] = " ".join(
-                part for part in (record.get("FirstName"), record.get("LastName")) if part
-            )
-        if counter is not None and name == "Case":
-            record["CaseNumber"] = f"{counter:08d}"
-        if counter is not None and name == "Invoice__c":
-            record["Name"] = f"INV-{counter:05d}"
-
-    # --- internals: validation ------------------------------------------------------------
-
-    def _check_id(self, describe: ObjectDescribe, sfid: str) -> None:
-        if not _ID_RE.match(sfid):
-            raise errors.malformed_id("Record ID", sfid, "Id")
-        if not sfid.startswith(describe.key_prefix):
-            raise errors.invalid_cross_reference("Id")
-
-    def _parse_values(self, describe: ObjectDescribe, values: dict[str, Any]) -> dict[str, Any]:
-        """Resolve names, check writability and parse every value to its Python type."""
-        parsed: dict[str, Any] = {}
-        not_writable = []
-        for key, raw in values.items():
-            name = "Id" if key == "sfid" else key
-            f = describe.field(name)
-            if f is None:
-                try:
-                    lookup, target, external = self.relationship(describe.name, name)
-                except KeyError:
-                    raise errors.invalid_field(key, describe.name) from None
-                parent = None
-                if raw not in (None, ""):
-                    parent = self._find(target.name, external.name, str(raw))
-                    if parent is None:
-                        raise errors.foreign_key_not_found(raw, external.name, target.name)
-                parsed[lookup.name] = parent["Id"] if parent else None
-                continue
-            if not f.writable:
-                not_writable.append(f.name)
-                continue
-            parsed[f.name] = self._parse(f, raw)
-        if not_writable:
-            raise errors.invalid_field_for_insert_update(not_writable)
-        return parsed
-
-    def _parse(self, f: FieldDescribe, raw: Any) -> Any:
-        if raw is None or (raw == "" and f.type not in ("boolean",)):
-            return None
-        text = raw if isinstance(raw, str) else None
-        try:
-            if f.type == "boolean":
-                if isinstance(raw, bool):
-                    return raw
-                lowered = str(raw).strip().lower()
-                if lowered in ("t", "true", "1", "y", "yes", "on"):
-                    return True
-                if lowered in ("f", "false", "0", "n", "no", "off", ""):
-                    return False
-                raise ValueError(raw)
-            if f.type in ("double", "currency", "percent"):
-                number = float(raw)
-                if number != number or number in (float("inf"), float("-inf")):
-                    raise ValueError(raw)
-                return self._check_range(f, number, raw)
-            if f.type == "int":
-                number = Decimal(str(raw))
-                if number != number.to_integral_value():
-                    raise ValueError(raw)
-                return self._check_range(f, int(number), raw)
-            if f.type == "date":
-                if isinstance(raw, datetime.date) and not isinstance(raw, datetime.datetime):
-                    return raw
-                return datetime.date.fromisoformat(str(raw)[:10])
-            if f.type == "datetime":
-                if isinstance(raw, datetime.datetime):
-                    value = raw
-                else:
-                    value = datetime.datetime.fromisoformat(str(raw).replace(" ", "T", 1))
-                if value.tzinfo is not None:
-                    value = value.astimezone(datetime.UTC).replace(tzinfo=None)
-                return value
-            if f.type == "time":
-                if isinstance(raw, datetime.time):
-                    return raw
-                return datetime.time.fromisoformat(str(raw))
-        except (ValueError, TypeError, InvalidOperation):
-            raise errors.invalid_type(f.label, raw, f.name) from None
-        return str(text if text is not None else raw)
-
-    def _check_range(self, f: FieldDescribe, number: float | int, raw: Any) -> float | int:
-        if f.precision is not None:
-            integer_digits = f.precision - (f.scale or 0)
-            if abs(number) >= 10**integer_digits:
-                raise errors.number_out_of_range(f.label, raw, f.name)
-        return number
-
-    def _validate(
-        self,
-        describe: ObjectDescribe,
-        record: dict[str, Any],
-        changed: dict[str, Any],
-        *,
-        creating: bool,
-        sfid: str | None,
-    ) -> None:
-        """Field-level checks on the changed values, then required fields, uniqueness, rules."""
-        for name, value in changed.items():
-            f = describe.fields[name]
-            if creating and not f.createable:
-                raise errors.invalid_field_for_insert_update([name])
-            if not creating and not f.updateable:
-                raise errors.invalid_field_for_insert_update([name])
-            if value is None:
-                continue
-            text_types = ("string", "textarea", "email", "phone", "url", "picklist")
-            if f.type in text_types and f.length and len(value) > f.length:
-                raise errors.string_too_long(f.label, value, f.length, name)
-            if f.type == "email" and not _EMAIL_RE.match(value):
-                raise errors.invalid_email(f.label, value, name)
-            if f.type == "picklist" and f.restricted_picklist and value not in f.picklist_values:
-                raise errors.restricted_picklist(f.label, value, name)
-            if f.type == "multipicklist" and len(value) > (f.length or 4099):
-                raise errors.string_too_long(f.label, value, f.length or 4099, name)
-            if f.type == "reference":
-                self._check_reference(f, value)
-        missing = [
-            f.name
-            for f in describe.fields.values()
-            if f.required and f.createable and record.get(f.name) in (None, "")
-        ]
-        if missing:
-            raise errors.required_fields_missing(missing)
-        for f in describe.fields.values():
-            if not f.unique or f.name not in changed or changed[f.name] in (None, ""):
-                continue
-            other = self._find(describe.name, f.name, changed[f.name])
-            if other is not None and other["Id"] != sfid:
-                raise errors.duplicate_value(f.name, other["Id"])
-        for rule in describe.validation_rules:
-            if rule.fails(record):
-                raise errors.custom_validation(rule.message, rule.error_field)
-
-    def _check_reference(self, f: FieldDescribe, value: str) -> None:
-        if not _ID_RE.match(value):
-            raise errors.malformed_id(f.label, value, f.name)
-        target = self.describe(f.reference_to or "")
-        record = self._records[target.name].get(value)
-        if record is None or record.get("IsDeleted") or not value.startswith(target.key_prefix):
-            raise errors.invalid_cross_reference(f.name)
-        if f.name == "OwnerId" and not record.get("IsActive"):
-            raise errors.cannot_reparent(f.name)
+    # --- internals ---------------------------------------------------------------------------
 
     def _create(self, describe: ObjectDescribe, parsed: dict[str, Any]) -> str:
         candidate = {f.name: None for f in describe.fields.values()}
@@ -1235,13 +326,13 @@ class Org:
             if f.type == "boolean":
                 candidate[f.name] = False
         candidate.update(parsed)
-        self._validate(describe, candidate, parsed, creating=True, sfid=None)
-        return self._insert_raw(describe, parsed)
+        validation.validate(self._store, describe, candidate, parsed, creating=True, sfid=None)
+        return self._store.insert(describe, parsed)
 
     def _update(self, describe: ObjectDescribe, sfid: str, parsed: dict[str, Any]) -> str:
-        current = self._records[describe.name].get(sfid)
+        current = self._store.records[describe.name].get(sfid)
         if current is None:
-            if sfid in self._purged[describe.name]:
+            if sfid in self._store.purged[describe.name]:
                 raise errors.entity_is_deleted()
             raise errors.invalid_cross_reference("Id")
         if current.get("IsDeleted"):
@@ -1250,210 +341,8 @@ class Org:
             if describe.fields[name].type == "boolean" and value is None:
                 parsed[name] = False
         merged = {**current, **parsed}
-        self._validate(describe, merged, parsed, creating=False, sfid=sfid)
-        merged.update(self._stamp())
-        self._computed(describe.name, merged)
-        self._set(describe.name, sfid, merged)
+        validation.validate(self._store, describe, merged, parsed, creating=False, sfid=sfid)
+        merged.update(self._store.stamp())
+        compute_fields(describe.name, merged)
+        self._store.save(describe.name, sfid, merged)
         return sfid
-
-    # --- internals: seed data -------------------------------------------------------------
-
-    def _person(self, rng: Random) -> tuple[str, str]:
-        return rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-
-    def _pick(self, name: str, rng: Random, *, active_only: bool = False) -> str | None:
-        candidates = sorted(
-            sfid
-            for sfid, record in self._records[name].items()
-            if not record.get("IsDeleted") and (not active_only or record.get("IsActive"))
-        )
-        return rng.choice(candidates) if candidates else None
-
-    def _fake_values(self, name: str, rng: Random) -> dict[str, Any]:
-        """Plausible values for a new record of ``name`` (references to existing records)."""
-        first, last = self._person(rng)
-        city = rng.choice(CITIES)
-        external = f"{rng.getrandbits(128):032x}"
-        owner = self._pick("User", rng, active_only=True)
-        if name == "User":
-            n = self._counters["User"] + 1
-            email = f"{_slug(first)}.{_slug(last)}{n}@example.com"
-            return {
-                "Username": email,
-                "FirstName": first,
-                "LastName": last,
-                "Email": email,
-                "Alias": (_slug(first)[:1] + _slug(last))[:8],
-                "Title": rng.choice(TITLES),
-                "Department": rng.choice(DEPARTMENTS),
-                "IsActive": rng.random() > 0.15,
-            }
-        if name == "Account":
-            company = f"{rng.choice(COMPANY_WORDS)} {rng.choice(COMPANY_SUFFIXES)}"
-            return {
-                "Name": company,
-                "AccountNumber": f"AC-{rng.randint(10000, 99999)}",
-                "Type": rng.choice(ACCOUNT_TYPES),
-                "Industry": rng.choice(INDUSTRIES),
-                "Rating": rng.choice(("Hot", "Warm", "Cold")),
-                "Phone": f"+1 (415) 555-{rng.randint(0, 9999):04d}",
-                "Website": f"https://www.{_slug(company)}.example.com",
-                "AnnualRevenue": float(rng.randint(1, 500) * 100_000),
-                "NumberOfEmployees": rng.randint(5, 50_000),
-                "BillingCity": city,
-                "OwnerId": owner,
-                "RecordTypeId": self._pick_record_type("Account", rng),
-                "External_ID__c": external,
-            }
-        if name == "Contact":
-            account = self._pick("Account", rng)
-            domain = "example.org"
-            if account:
-                domain = _slug(self._records["Account"][account]["Name"]) + ".example.com"
-            return {
-                "Salutation": rng.choice(("Mr.", "Ms.", "Dr.", None)),
-                "FirstName": first,
-                "LastName": last,
-                "Title": rng.choice(TITLES),
-                "Department": rng.choice(DEPARTMENTS),
-                "Email": f"{_slug(first)}.{_slug(last)}@{domain}",
-                "Phone": f"+1 (212) 555-{rng.randint(0, 9999):04d}",
-                "Birthdate": datetime.date(1950, 1, 1)
-                + datetime.timedelta(days=rng.randint(0, 18000)),
-                "LeadSource": rng.choice(LEAD_SOURCES),
-                "MailingCity": city,
-                "AccountId": account,
-                "OwnerId": owner,
-                "External_ID__c": external,
-            }
-        if name == "Opportunity":
-            stage = rng.choice(STAGES)
-            return {
-                "Name": f"{rng.choice(COMPANY_WORDS)} - {rng.choice(PROJECT_WORDS)}",
-                "StageName": stage,
-                "CloseDate": EPOCH.date() + datetime.timedelta(days=rng.randint(-200, 200)),
-                "Amount": float(rng.randint(1, 400) * 1000),
-                "Probability": float(rng.choice((10, 20, 50, 75, 90, 100))),
-                "LeadSource": rng.choice(LEAD_SOURCES),
-                "AccountId": self._pick("Account", rng),
-                "OwnerId": owner,
-                "External_ID__c": external,
-            }
-        if name == "Case":
-            status = rng.choice(CASE_STATUSES)
-            return {
-                "Subject": rng.choice(CASE_SUBJECTS),
-                "Status": status,
-                "Priority": "High" if status == "Escalated" else rng.choice(("Medium", "Low")),
-                "Origin": rng.choice(("Phone", "Email", "Web")),
-                "ContactId": self._pick("Contact", rng),
-                "AccountId": self._pick("Account", rng),
-                "OwnerId": owner,
-            }
-        if name == "Project__c":
-            status = rng.choice(PROJECT_STATUSES)
-            return {
-                "Name": f"{rng.choice(COMPANY_WORDS)} {rng.choice(PROJECT_WORDS)}",
-                "Status__c": status,
-                "Budget__c": float(rng.randint(5, 500) * 1000),
-                "Start_Date__c": EPOCH.date() + datetime.timedelta(days=rng.randint(-300, 60)),
-                "Account__c": self._pick("Account", rng),
-                "Description__c": f"{rng.choice(PROJECT_WORDS)} for the {city} office.",
-                "Completion__c": float(rng.randint(0, 100)),
-                "OwnerId": owner,
-                "External_ID__c": external,
-            }
-        if name == "Invoice__c":
-            paid = rng.random() < 0.4
-            return {
-                "Project__c": self._pick("Project__c", rng),
-                "Amount__c": float(rng.randint(100, 50_000)),
-                "Status__c": "Paid" if paid else rng.choice(("Draft", "Sent", "Overdue")),
-                "Paid__c": paid,
-                "Due_Date__c": EPOCH.date() + datetime.timedelta(days=rng.randint(-60, 60)),
-                "Billing_Email__c": f"billing@{_slug(rng.choice(COMPANY_WORDS))}.example.com",
-                "OwnerId": owner,
-                "External_ID__c": external,
-            }
-        if name == "RecordType":
-            word = rng.choice(PROJECT_WORDS)
-            return {
-                "Name": word,
-                "DeveloperName": word,
-                "SobjectType": "Account",
-                "IsActive": True,
-            }
-        return {}
-
-    def _pick_record_type(self, sobject: str, rng: Random) -> str | None:
-        candidates = sorted(
-            sfid
-            for sfid, record in self._records["RecordType"].items()
-            if record.get("SobjectType") == sobject and record.get("IsActive")
-        )
-        return rng.choice(candidates) if candidates else None
-
-    def _seed_records(self, per_object: int) -> None:
-        rng = self._rng
-
-        def when() -> datetime.datetime:
-            return EPOCH - datetime.timedelta(seconds=rng.randint(3600, 400 * 86400))
-
-        with self._lock:
-            integration = self._insert_raw(
-                self._objects["User"],
-                {
-                    "Username": "integration@hcop-sim.example.com",
-                    "FirstName": "Integration",
-                    "LastName": "User",
-                    "Email": "integration@hcop-sim.example.com",
-                    "Alias": "integ",
-                    "IsActive": True,
-                },
-                when(),
-            )
-            self._integration_user = integration
-            record_types = [
-                ("Customer", "Customer", "Account"),
-                ("Partner", "Partner", "Account"),
-                ("Internal", "Internal", "Project__c"),
-                ("Client", "Client", "Project__c"),
-                ("Support", "Support", "Case"),
-            ]
-            for label, developer, sobject in record_types:
-                self._insert_raw(
-                    self._objects["RecordType"],
-                    {"Name": label, "DeveloperName": developer, "SobjectType": sobject,
-                     "IsActive": True},
-                    when(),
-                )  # fmt: skip
-            users = max(3, per_object // 5)
-            order = [
-                "User",
-                "Account",
-                "Contact",
-                "Opportunity",
-                "Project__c",
-                "Case",
-                "Invoice__c",
-            ]
-            for name in order:
-                count = users if name == "User" else per_object
-                describe = self._objects[name]
-                for _ in range(count):
-                    self._insert_raw(describe, self._fake_values(name, rng), when())
-                if name == "User" and all(u["IsActive"] for u in self._records["User"].values()):
-                    # Every org has a former employee: owning records by them is refused.
-                    last = max(self._records["User"])
-                    self._store("User", last, {**self._records["User"][last], "IsActive": False})
-            # A few records already in the recycle bin, as in any real org.
-            for name in ("Account", "Contact", "Opportunity"):
-                live = sorted(self._records[name])
-                for sfid in rng.sample(live, k=min(len(live) // 20, len(live))):
-                    self._store(name, sfid, {**self._records[name][sfid], "IsDeleted": True})
-            self._seq = 0
-            for name in self._modseq:
-                self._modseq[name] = dict.fromkeys(self._modseq[name], 0)
-            for records in self._records.values():
-                for record in records.values():
-                    record["_created_seq"] = 0

@@ -85,7 +85,8 @@ class StateError(Exception):
 
 @dataclass
 class MappingConfig:
-    """A mapping's ``config`` (heroku-connect.md §3.2), plus ``revision`` and ``applied_at``."""
+    """A mapping's ``config`` (docs/heroku-connect/configuration.md §2), plus ``revision`` and
+    ``applied_at``."""
 
     access: str = READ_ONLY
     sf_notify_enabled: bool = False
@@ -193,7 +194,7 @@ class Validation:
 
 @dataclass
 class Connection:
-    """The simulated Heroku Connect add-on (heroku-connect.md §1.4)."""
+    """The simulated Heroku Connect add-on (docs/heroku-connect/api.md §4)."""
 
     app_name: str
     organization_id: str
@@ -371,7 +372,7 @@ class SimulatorState:
                 self._import_done.set()
 
     def pause(self) -> None:
-        """Pausing is allowed only from IDLE (heroku-connect.md §2.1).
+        """Pausing is allowed only from IDLE (docs/heroku-connect/states.md §2).
 
         ``POLLING_DB_CHANGES`` counts as IDLE here: it is the simulator's short write pass,
         which finishes its batch before the engine sees PAUSED (Connect "finishes pending

@@ -1,4 +1,5 @@
-"""Every public name of library-api.md exists at its import path with the right kind and value.
+"""Every public name of docs/library/public-api.md exists at its import path with the right kind
+and value (the § sections below are that page's).
 
 Existing projects written against django-heroku-connect 6.0 import (and patch) these names, so
 the kind matters too: a staticmethod stays a staticmethod, a classmethod a classmethod.

@@ -1,4 +1,5 @@
-"""library-api.md items that had no test of their own (found by the line-by-line audit).
+"""docs/library/public-api.md items that had no test of their own (the § sections below are
+that page's).
 
 Check ``obj`` values, the multi-table-inheritance parent link, what ``makemigrations`` records
 for connected models, the console styles of ``import_mappings``, warning-free use of the

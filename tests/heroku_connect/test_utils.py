@@ -99,7 +99,7 @@ def test_get_mapping__exported_at_defaults_to_now():
 
 
 def test_connection_state__every_documented_state_and_the_public_names():
-    """The full enum covers heroku-connect.md §2.1 and every name of ConnectionStates."""
+    """The full enum covers docs/heroku-connect/states.md §1 and every name of ConnectionStates."""
     from heroku_connect.states import ConnectionState, ConnectionStates
 
     documented = {

@@ -8,9 +8,10 @@ from typing import Any
 import requests
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from heroku_connect import utils
+from heroku_connect import api
 from heroku_connect.api import HerokuConnectAPIError
 from heroku_connect.conf import settings
+from heroku_connect.mapping import get_mapping
 from heroku_connect.states import ConnectionStates
 
 #: Default of ``--timeout``: how long ``--wait`` waits for the import (seconds).
@@ -71,10 +72,10 @@ class Command(BaseCommand):
         if not connection_id:
             connection_id = self._find_connection_id(app_name, wait_interval)
 
-        mapping = utils.get_mapping(app_name=app_name)
+        mapping = get_mapping(app_name=app_name)
         self.stdout.write(self.style.NOTICE("Uploading mapping..."))
         try:
-            utils.import_mapping(connection_id, mapping)
+            api.import_mapping(connection_id, mapping)
         except requests.RequestException as error:
             raise _api_failure("Failed to upload the mapping", error) from error
 
@@ -93,7 +94,7 @@ class Command(BaseCommand):
             )
             self.stdout.write(self.style.NOTICE("Linking the current user with Heroku Connect."))
             try:
-                utils.link_connection_to_account(app_name)
+                api.link_connection_to_account(app_name)
             except requests.RequestException as error:
                 raise _api_failure("Authentication failed", error) from error
             time.sleep(wait_interval)
@@ -114,7 +115,7 @@ class Command(BaseCommand):
     def get_connections(app_name: str) -> list[dict]:
         """The app's connections; API failures become ``CommandError``."""
         try:
-            return utils.get_connections(app_name)
+            return api.get_connections(app_name)
         except requests.RequestException as error:
             raise _api_failure("Failed to load connections", error) from error
 
@@ -134,7 +135,7 @@ class Command(BaseCommand):
             self.stdout.flush()
             time.sleep(max(0.0, min(wait_interval, deadline - time.monotonic())))
             try:
-                connection = utils.get_connection(connection_id)
+                connection = api.get_connection(connection_id)
             except requests.RequestException as error:
                 raise _api_failure("Failed to fetch connection information.", error) from error
             if connection.get("state") != ConnectionStates.IMPORT_CONFIGURATION:

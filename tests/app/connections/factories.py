@@ -1,4 +1,5 @@
-"""Payloads shaped like the Heroku Connect API's (heroku-connect.md §1.4), and stored rows."""
+"""Payloads shaped like the Heroku Connect API's (docs/heroku-connect/api.md §4), and stored
+rows."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Classification and normalisation of Salesforce error texts (heroku-connect.md §5)."""
+"""Classification and normalisation of Salesforce error texts (docs/heroku-connect/errors.md)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from django.db import connection
 
 from app.dashboard import errors
 
-#: One message per §5 template (and the simulator's extra INVALID_FIELD texts), with the code
-#: it must be classified as and its normalised form.
+#: One message per template of docs/heroku-connect/errors.md §2 (and the simulator's extra
+#: INVALID_FIELD texts), with the code it must be classified as and its normalised form.
 TEMPLATES = [
     ("Required fields are missing: [LastName]", "REQUIRED_FIELD_MISSING",
      "Required fields are missing: [LastName]"),
@@ -75,7 +75,7 @@ TEMPLATES = [
 
 @pytest.mark.parametrize(("message", "code", "normalised"), TEMPLATES)
 def test_classify__every_template(message, code, normalised):
-    """Each §5 template gets its status code and a normalised message without values."""
+    """Each catalogue template gets its status code and a normalised message without values."""
     cause = errors.classify(message)
     assert cause == errors.ErrorCause(code, normalised)
 

@@ -189,7 +189,7 @@ def test_selection_form__posts_to_the_confirmation(client, operator):
 
 
 def test_group_filter__exact_for_every_template():
-    """For each §5 template (and LIKE metacharacters), the group selects exactly its rows."""
+    """For each catalogue template (and LIKE metacharacters), the group selects exactly its rows."""
     from tests.app.dashboard.test_errors import TEMPLATES
 
     messages = [m for m, _c, _n in TEMPLATES if m] + [
