@@ -2,8 +2,8 @@
 
 Every combination goes through the changelist POST: live and archived rows, merged and ordered
 writes (answered by a local Heroku Connect API), INSERT / UPDATE / DELETE and UPDATE rows
-holding different column subsets. The public package's results (library-api.md, TriggerLog /
-TriggerLogArchive ``redo()`` behind ``retry_failed_logs_action``):
+holding different column subsets. The public package's results (docs/library/public-api.md
+§2.10, TriggerLog / TriggerLogArchive ``redo()`` behind ``retry_failed_logs_action``):
 
 =========  =======  ==============  ==============================================================
 row        writes   action          result
