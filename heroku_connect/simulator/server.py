@@ -26,7 +26,7 @@ import re
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -45,6 +45,7 @@ from heroku_connect.simulator.importer import (
 from heroku_connect.simulator.state import (
     Connection,
     ConnectionState,
+    FaultSettings,
     Mapping,
     MappingState,
     SimulatorState,
@@ -97,6 +98,11 @@ class Response:
     status: int
     body: Any = None  # JSON-serialisable, or None for no body
     raw: bytes | None = None  # sent as text/html instead of ``body`` (the invalid-JSON fault)
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class _DropConnection(Exception):
+    """Close the connection without answering (the ``drop`` fault)."""
 
 
 Handler = Callable[["ApiServer", Request], Response]
@@ -592,6 +598,9 @@ class RequestHandler(BaseHTTPRequestHandler):
     def _dispatch(self, method: str) -> None:
         try:
             response = self._handle(method)
+        except _DropConnection:
+            self.close_connection = True
+            return
         except HttpError as exc:
             response = Response(exc.status, {"message": exc.message, **exc.extra})
         except StateError as exc:
@@ -609,6 +618,8 @@ class RequestHandler(BaseHTTPRequestHandler):
                 body = json.dumps(response.body).encode()
                 content_type = "application/json"
             self.send_response(response.status)
+            for name, value in response.headers.items():
+                self.send_header(name, value)
             if body is not None:
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
@@ -638,21 +649,26 @@ class RequestHandler(BaseHTTPRequestHandler):
             raise HttpError(404, f"Not found: {path}")
         func, auth, params = found
         request = Request(method, path, parse_qs(parts.query), self.headers, params)
+        faults = None
         if auth:
-            faulted = self._apply_faults()
+            self.server.state.count_request(method, path)
+            faults = self.server.state.take_faults()
+            faulted = self._apply_faults(faults)
             if faulted is not None:
                 return faulted
             self._authenticate()
         request.body = self._read_body()
         response = func(self.server, request)
-        if auth and self.server.state.current_faults().invalid_json:
+        if faults is not None and faults.invalid_json:
             return Response(200, raw=b"<html>Heroku Connect is having a moment</html>")
         return response
 
-    def _apply_faults(self) -> Response | None:
-        faults = self.server.state.current_faults()
+    def _apply_faults(self, faults: FaultSettings) -> Response | None:
         if faults.latency > 0:
             self.server.stopping.wait(faults.latency)
+        if faults.drop:
+            self._discard_body()
+            raise _DropConnection
         if faults.timeout:
             self._discard_body()
             self.server.stopping.wait(faults.timeout_seconds)
@@ -662,7 +678,10 @@ class RequestHandler(BaseHTTPRequestHandler):
             return Response(401, {"message": "Invalid credentials provided (simulated)."})
         if faults.status is not None:
             self._discard_body()
-            return Response(faults.status, {"message": f"Simulated error {faults.status}."})
+            headers = {"Retry-After": faults.retry_after} if faults.retry_after else {}
+            return Response(
+                faults.status, {"message": f"Simulated error {faults.status}."}, headers=headers
+            )
         return None
 
     def _authenticate(self) -> None:
@@ -1077,6 +1096,9 @@ FAULT_TYPES: dict[str, type | tuple[type, ...]] = {
     "timeout_seconds": (int, float),
     "unauthorized": bool,
     "invalid_json": bool,
+    "drop": bool,
+    "retry_after": (str, int),
+    "times": int,
 }
 
 
@@ -1088,7 +1110,7 @@ def set_faults(server: ApiServer, request: Request) -> Response:
         expected = FAULT_TYPES.get(name)
         if expected is None:
             raise HttpError(400, f"Unknown fault {name!r}; known: {', '.join(FAULT_TYPES)}.")
-        if value is None and name == "status":
+        if value is None and name in ("status", "retry_after", "times"):
             changes[name] = None
             continue
         if isinstance(value, bool) and expected is not bool or not isinstance(value, expected):
@@ -1097,7 +1119,9 @@ def set_faults(server: ApiServer, request: Request) -> Response:
             raise HttpError(400, "Fault 'status' must be an HTTP error status (400-599).")
         if name in ("latency", "timeout_seconds") and value < 0:
             raise HttpError(400, f"Fault {name!r} must not be negative.")
-        changes[name] = value
+        if name == "times" and value < 1:
+            raise HttpError(400, "Fault 'times' must be at least 1 (or null: until cleared).")
+        changes[name] = str(value) if name == "retry_after" else value
     faults = server.state.set_faults(**changes)
     return Response(200, faults.as_json())
 
@@ -1106,6 +1130,18 @@ def set_faults(server: ApiServer, request: Request) -> Response:
 def clear_faults(server: ApiServer, request: Request) -> Response:
     server.state.clear_faults()
     return Response(200, server.state.current_faults().as_json())
+
+
+@route("GET", f"{CONTROL}/requests", auth=False)
+def request_counts(server: ApiServer, request: Request) -> Response:
+    """API requests received per ``"METHOD /path"`` since the start or the last reset."""
+    return Response(200, server.state.request_counts())
+
+
+@route("DELETE", f"{CONTROL}/requests", auth=False)
+def reset_request_counts(server: ApiServer, request: Request) -> Response:
+    server.state.reset_request_counts()
+    return Response(200, {})
 
 
 @route("POST", f"{CONTROL}/connection-state", auth=False)
