@@ -15,7 +15,7 @@ with exponential backoff and full jitter, honouring ``Retry-After`` (seconds or 
 Requests that are not idempotent (POST, PATCH, DELETE) are sent once: a lost answer does not
 mean the API did not act. Every call stays within the caller's time budget (``deadline``): a
 call's timeout is the smaller of the per-call timeout and the time left, and no retry starts
-that could not finish in time. See ``docs`` of the settings in :mod:`heroku_connect.conf`.
+that could not finish in time. The settings are listed in :mod:`heroku_connect.conf`.
 
 Never call the API while holding database row locks: a slow API would hold the locks with it.
 """
