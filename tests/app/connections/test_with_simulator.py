@@ -305,6 +305,48 @@ def test_fetch_now__stores_export_and_required_fields(simulator, viewer_client):
     assert b"502" in response.content
 
 
+def test_fetch_now__one_time_budget_keeps_what_arrived(simulator, viewer_client, settings):
+    """With a slow API, all of Fetch now's calls share one budget: it stops when the budget is
+    spent, stores the export and the required fields fetched so far, and names the rest."""
+    import time
+
+    _refresh()
+    settings.CONNECTIONS_FETCH_BUDGET_SECONDS = 1.5
+    simulator.state.set_faults(latency=0.6)  # export 0.6 s + Account 0.6 s, then 0.3 s left
+    started = time.monotonic()
+    response = viewer_client.post(
+        reverse("connections:fetch", args=[simulator.connection_id]), follow=True
+    )
+    elapsed = time.monotonic() - started
+    assert elapsed < 1.5 + 0.8, elapsed
+    text = response.content.decode()
+    assert "Fetched the deployed mapping, but not the fields Salesforce requires for " in text
+    assert "Contact, Project__c" in text
+    assert "time budget" in text
+    deployed = DeployedMapping.objects.get()
+    assert list(deployed.required_fields) == ["Account"]
+    assert deployed.fetched_at > deployed.connection.fetched_at
+
+
+def test_fetch_now__hanging_api_ends_within_the_budget(simulator, viewer_client, settings):
+    """An API that never answers ends the fetch at the budget with a banner, not at 10 s per
+    call; the stored copy stays as it was."""
+    import time
+
+    _refresh()
+    before = DeployedMapping.objects.get()
+    settings.CONNECTIONS_FETCH_BUDGET_SECONDS = 1.0
+    simulator.state.set_faults(timeout=True, timeout_seconds=5)
+    started = time.monotonic()
+    response = viewer_client.post(
+        reverse("connections:fetch", args=[simulator.connection_id]), follow=True
+    )
+    assert time.monotonic() - started < 2.0
+    assert b"Fetching the deployed mapping failed" in response.content
+    assert b"time budget" in response.content
+    assert DeployedMapping.objects.get().fetched_at == before.fetched_at
+
+
 def test_actions__pause_resume_and_reload_reach_the_api(simulator, boss_client):
     """Confirmed POSTs call the API (the simulator's state changes) and are audited."""
     client = boss_client
