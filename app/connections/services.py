@@ -536,15 +536,16 @@ def import_step(job: ImportJob, *, client: Any) -> float | None:
     cid = job.connection.connection_id
     timeout = import_timeout()
     try:
-        # A previous run that died while uploading: if the upload went through, only wait.
+        # "Upload started" without "uploaded": a run died (or lost its claim) mid-upload. Only
+        # the API knows whether the POST arrived; ask it rather than send the import twice.
         if (
             job.uploaded_at is None
-            and job.state == ImportJob.State.UPLOADING
-            and client.get_connection(cid).get("state") == ConnectionState.IMPORT_CONFIGURATION
+            and job.upload_started_at is not None
+            and upload_arrived(client=client, connection_id=cid, document=job.document)
         ):
             run.save(state=ImportJob.State.WAITING, uploaded_at=timezone.now())
         if job.uploaded_at is None:
-            run.save(state=ImportJob.State.UPLOADING)
+            run.save(state=ImportJob.State.UPLOADING, upload_started_at=timezone.now())
             client.import_mapping(cid, job.document)
             run.save(state=ImportJob.State.WAITING, uploaded_at=timezone.now())
         state = str(client.get_connection(cid).get("state") or "")
@@ -578,6 +579,22 @@ def import_step(job: ImportJob, *, client: Any) -> float | None:
         except Exception as exc:  # the diff page offers a manual fetch
             logger.warning("Export after import %s failed: %s", job.pk, describe_api_error(exc))
     return None
+
+
+def upload_arrived(*, client: Any, connection_id: str, document: dict[str, Any]) -> bool:
+    """Whether Heroku Connect already has this import: it is importing now, or every mapping of
+    the document is deployed as the document says (nothing left to add or change).
+
+    Heroku Connect answers an import with the connection in ``IMPORT_CONFIGURATION`` until it
+    is applied, so a received upload shows either way. The recovery that calls this runs only
+    after the stale limit (``import_stale_after()``, minutes), far beyond an API call's timeout,
+    so an upload still in flight has been answered or abandoned by then.
+    """
+    info = client.get_connection(connection_id)
+    if info.get("state") == ConnectionState.IMPORT_CONFIGURATION:
+        return True
+    summary = diff_mappings(document, client.export_mapping(connection_id)).summary()
+    return summary["added"] == 0 and summary["changed"] == 0
 
 
 def run_import(

@@ -222,8 +222,10 @@ def test_recovery__abandoned_job_is_resumed_without_re_upload(simulator, setting
     assert not any("actions/import" in c for c in session.calls)
 
 
-def test_recovery__died_while_uploading_does_not_upload_twice(simulator):
-    """A run that died after the upload but before recording it resumes by waiting only."""
+@pytest.mark.parametrize("applied", [False, True], ids=["still-importing", "already-applied"])
+def test_recovery__died_while_uploading_does_not_upload_twice(simulator, applied):
+    """A run that died after the upload but before recording it: the next run asks the API
+    (connection importing, or the document's mappings already deployed) and only waits."""
     import datetime
 
     from django.utils import timezone
@@ -231,14 +233,41 @@ def test_recovery__died_while_uploading_does_not_upload_twice(simulator):
     _refresh()
     job = services.request_import(conn=Connection.objects.get(), document=get_mapping(), user=None)
     simulator.import_mapping(get_mapping())  # the upload went through, then the worker died
+    if applied:
+        simulator.wait_idle()
+    long_ago = timezone.now() - datetime.timedelta(minutes=5)
     ImportJob.objects.filter(pk=job.pk).update(
-        state=ImportJob.State.UPLOADING,
-        heartbeat_at=timezone.now() - datetime.timedelta(minutes=5),
+        state=ImportJob.State.UPLOADING, upload_started_at=long_ago, heartbeat_at=long_ago
     )
     session = CountingSession()
     done = services.run_import(job.pk, client=HerokuConnectClient(session=session))
     assert done.state == ImportJob.State.DONE, done.reason
     assert not any("actions/import" in c for c in session.calls)
+    assert done.upload_started_at == long_ago  # the dead run's record, not a new upload
+
+
+def test_recovery__died_before_the_upload_left_uploads_exactly_once(simulator):
+    """The "upload started" record exists, but the POST never reached the API: the next run
+    finds the mappings missing and uploads, once."""
+    import datetime
+
+    from django.utils import timezone
+
+    from heroku_connect.simulator.control import ControlClient
+
+    _refresh()
+    job = services.request_import(conn=Connection.objects.get(), document=get_mapping(), user=None)
+    long_ago = timezone.now() - datetime.timedelta(minutes=5)
+    ImportJob.objects.filter(pk=job.pk).update(
+        state=ImportJob.State.UPLOADING, upload_started_at=long_ago, heartbeat_at=long_ago
+    )
+    control = ControlClient(simulator.base_url)
+    control.reset_request_counts()
+    done = services.run_import(job.pk, client=services.make_client())
+    assert done.state == ImportJob.State.DONE, done.reason
+    path = f"POST /api/v3/connections/{simulator.connection_id}/actions/import"
+    assert control.request_counts()[path] == 1
+    assert {m.object_name for m in simulator.state.mappings()} >= {"Account", "Contact"}
 
 
 def test_recovery__job_past_the_timeout_fails_without_worker(simulator, settings):
