@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
+
+from tests.app.accounts.test_throttle import grant_lockout_permissions
 
 
 @pytest.mark.django_db(transaction=True)
@@ -12,7 +14,7 @@ def test_lockout__clear_page_then_lifted_by_an_administrator(live_server, page, 
     one; an Administrator sees the lockout on the Lockouts page and lifts it; the login works."""
     User.objects.create_user("mira", password="right-password-1")
     admin = User.objects.create_user("chief", password="chief-password-1")
-    admin.groups.add(Group.objects.get(name="Administrators"))
+    grant_lockout_permissions(admin)  # what the Administrators group holds
     for _ in range(5):
         login("mira", "wrong")
     login("mira", "right-password-1")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import importlib
 
 import pytest
 from axes.models import AccessAttempt
@@ -122,9 +123,20 @@ def test_throttle__refused_attempts_do_not_prolong_the_lockout():
     assert (attempt.attempt_time, attempt.failures_since_start) == (until, 5)
 
 
+def grant_lockout_permissions(user: User) -> None:
+    """What the Administrators group holds (by permission: groups made by migrations do not
+    survive the flush after transactional tests)."""
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="axes",
+            codename__in=("view_accessattempt", "delete_accessattempt"),
+        )
+    )
+
+
 def _administrator() -> Client:
     admin = User.objects.create_user("admin", password=PASSWORD)
-    admin.groups.add(Group.objects.get(name="Administrators"))
+    grant_lockout_permissions(admin)
     client = Client(enforce_csrf_checks=True)
     client.force_login(admin)
     return client
@@ -172,6 +184,14 @@ def test_lockouts__lift_without_csrf_or_with_bad_input_changes_nothing():
 
 def test_lockouts__only_administrators_by_default():
     """The migration gives Administrators (only) the lockout permissions."""
+    from django.apps import apps
+    from django.db import connection
+
+    migration = importlib.import_module("app.accounts.migrations.0001_lockout_permissions")
+    for name in ("Viewers", "Operators", "Administrators"):
+        Group.objects.get_or_create(name=name)
+    with connection.schema_editor() as editor:
+        migration.grant(apps, editor)
     codenames = {"view_accessattempt", "delete_accessattempt"}
     holders = {
         group.name
@@ -180,12 +200,9 @@ def test_lockouts__only_administrators_by_default():
         )
     }
     assert holders == {"Administrators"}
-    assert (
-        Permission.objects.filter(
-            group__name="Administrators", content_type__app_label="axes", codename__in=codenames
-        ).count()
-        == 2
-    )
+    assert Permission.objects.filter(
+        group__name="Administrators", content_type__app_label="axes", codename__in=codenames
+    ).count() == 2
 
 
 def test_audit__login_logout_and_failures_recorded_without_the_password():
