@@ -349,3 +349,22 @@ def scratch_folder(prefix: str) -> Iterator[Path]:
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def beat(stack: Stack, task: str, *, until: Callable[[], Any], every: float, timeout: float) -> Any:
+    """Send ``task`` every ``every`` seconds (as Celery beat would) until ``until()`` is truthy."""
+    deadline = time.monotonic() + timeout
+    while True:
+        stack.send(task)
+        done = wait_until_or_none(until, timeout=every)
+        if done:
+            return done
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{task} every {every:g} s: not done within {timeout:g} s")
+
+
+def wait_until_or_none(predicate: Callable[[], Any], *, timeout: float) -> Any:
+    try:
+        return wait_until(predicate, timeout=timeout)
+    except AssertionError:
+        return None

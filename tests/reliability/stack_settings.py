@@ -12,3 +12,5 @@ CONNECTIONS_IMPORT_POLL_MAX = 1.0
 HEROKU_CONNECT_API_RETRY_BACKOFF = 0.05
 # Accounts are created by the tests, whose settings hash passwords with MD5 (fast).
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# A hanging Heroku Connect API ties a worker up for 2 s per call here (10 s in production).
+HEROKU_CONNECT_API_TIMEOUT = 2
