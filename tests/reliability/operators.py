@@ -50,16 +50,22 @@ class Operator:
         return self.session.cookies["csrftoken"]
 
     def form(
-        self, response: requests.Response, *, form_id: str | None = None, field: str | None = None
+        self,
+        response: requests.Response,
+        *,
+        form_id: str | None = None,
+        field: str | None = None,
+        own_url: bool = False,
     ) -> tuple[str, list[tuple[str, str]]]:
-        """The URL and the fields of the page's form with id ``form_id`` (or holding the input
-        ``field``), as a browser would post them."""
+        """The URL and the fields of the page's one form with id ``form_id``, holding the input
+        ``field``, or (``own_url``) posting to the page itself, as a browser would post them."""
         response.raise_for_status()
         (form,) = [
             f
             for f in forms_of(response.text)
             if (form_id is None or f["id"] == form_id)
             and (field is None or field in dict(f["data"]))
+            and (not own_url or not f["action"])
         ]
         return urljoin(response.url, form["action"] or response.url), form["data"]
 
