@@ -13,8 +13,8 @@ from django.urls import reverse
 from app.connections import services
 from app.connections.models import Connection, ImportJob
 from heroku_connect.simulator.control import ControlClient
+from tests.reliability.imports import import_posts, run_recovery_until_finished
 from tests.reliability.operators import Operator
-from tests.reliability.processes import beat
 
 pytestmark = [pytest.mark.slow, pytest.mark.simulator(import_seconds=0.3)]
 
@@ -50,16 +50,9 @@ def test_redis_down__import_request_kept_and_run_once_redis_is_back(
     restarted = time.monotonic()
     control = ControlClient(simulator.base_url)
     control.reset_request_counts()
-    done = beat(
-        stack,
-        "connections.recover_imports",
-        until=lambda: ImportJob.objects.filter(pk=job.pk, state__in=["done", "failed"]).first(),
-        every=1.0,
-        timeout=RECOVERY_LIMIT,
-    )
+    done = run_recovery_until_finished(stack, job, timeout=RECOVERY_LIMIT)
     recovery = time.monotonic() - restarted
     print(f"\nRedis down: import finished {recovery:.1f} s after Redis came back")
     assert done.state == ImportJob.State.DONE, done.reason
-    upload = f"POST /api/v3/connections/{simulator.connection_id}/actions/import"
-    assert control.request_counts()[upload] == 1
+    assert import_posts(simulator, control) == 1
     assert recovery < RECOVERY_LIMIT

@@ -12,7 +12,8 @@ from app.connections import services
 from app.connections.models import Connection, ImportJob
 from heroku_connect.mapping import get_mapping
 from heroku_connect.simulator.control import ControlClient
-from tests.reliability.processes import beat, wait_until
+from tests.reliability.imports import import_posts, run_recovery_until_finished
+from tests.reliability.processes import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.simulator(import_seconds=0.5)]
 
@@ -28,12 +29,11 @@ def test_worker_killed_between_upload_started_and_recorded__posted_once(simulato
     job = services.request_import(conn=Connection.objects.get(), document=get_mapping(), user=None)
     control = ControlClient(simulator.base_url)
     control.reset_request_counts()
-    upload = f"POST /api/v3/connections/{simulator.connection_id}/actions/import"
     control.set_faults(latency=3, times=1)  # the run's first API call is the upload: slow
 
     worker = stack.worker()
     stack.send("connections.run_import", job.pk)
-    wait_until(lambda: control.request_counts().get(upload), timeout=30, what="the upload was sent")
+    wait_until(lambda: import_posts(simulator, control), timeout=30, what="the upload was sent")
     job.refresh_from_db()
     assert job.upload_started_at is not None
     assert job.uploaded_at is None  # killed between the two records
@@ -41,19 +41,13 @@ def test_worker_killed_between_upload_started_and_recorded__posted_once(simulato
     killed = time.monotonic()
 
     stack.worker()
-    done = beat(
-        stack,
-        "connections.recover_imports",
-        until=lambda: ImportJob.objects.filter(pk=job.pk, state__in=["done", "failed"]).first(),
-        every=1.0,
-        timeout=RECOVERY_LIMIT,
-    )
+    done = run_recovery_until_finished(stack, job, timeout=RECOVERY_LIMIT)
     recovery = time.monotonic() - killed
     print(f"\nworker killed mid-upload: import finished {recovery:.1f} s later")
     assert done.state == ImportJob.State.DONE, done.reason
     assert done.attempt == 2  # taken over once
     assert done.uploaded_at >= done.upload_started_at
-    assert control.request_counts()[upload] == 1
+    assert import_posts(simulator, control) == 1
     assert {m.object_name for m in simulator.state.mappings()} >= {"Account", "Contact"}
     assert done.finished_at <= timezone.now()
     assert recovery < RECOVERY_LIMIT
