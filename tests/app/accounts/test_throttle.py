@@ -200,9 +200,12 @@ def test_lockouts__only_administrators_by_default():
         )
     }
     assert holders == {"Administrators"}
-    assert Permission.objects.filter(
-        group__name="Administrators", content_type__app_label="axes", codename__in=codenames
-    ).count() == 2
+    assert (
+        Permission.objects.filter(
+            group__name="Administrators", content_type__app_label="axes", codename__in=codenames
+        ).count()
+        == 2
+    )
 
 
 def test_audit__login_logout_and_failures_recorded_without_the_password():
