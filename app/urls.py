@@ -8,6 +8,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("app.accounts.urls")),
     path("", include("app.health.urls")),
     path("audit/", include("app.audit.urls")),
     path("connections/", include("app.connections.urls")),

@@ -9,11 +9,23 @@ The module-level functions keep the public django-heroku-connect 6.0 behaviour (
 re-exported from :mod:`heroku_connect.utils`): HTTP errors are ``requests.HTTPError`` and a body
 that is not the JSON expected is a ``ValueError``.
 
+Transient failures of idempotent requests (GET, HEAD) are retried: connection errors (never a
+read timeout: the server got the request and is slow), and the statuses 429, 502, 503 and 504,
+with exponential backoff and full jitter, honouring ``Retry-After`` (seconds or an HTTP date).
+Requests that are not idempotent (POST, PATCH, DELETE) are sent once: a lost answer does not
+mean the API did not act. Every call stays within the caller's time budget (``deadline``): a
+call's timeout is the smaller of the per-call timeout and the time left, and no retry starts
+that could not finish in time. The settings are listed in :mod:`heroku_connect.conf`.
+
 Never call the API while holding database row locks: a slow API would hold the locks with it.
 """
 
 from __future__ import annotations
 
+import datetime
+import email.utils
+import logging
+import random
 import threading
 import time
 from collections import OrderedDict
@@ -31,6 +43,9 @@ from heroku_connect.states import (
 )
 
 __all__ = (
+    "IDEMPOTENT_METHODS",
+    "RETRYABLE_STATUSES",
+    "APIBudgetExhausted",
     "APIHTTPError",
     "APIInvalidResponse",
     "APINotConfigured",
@@ -48,6 +63,14 @@ __all__ = (
 )
 
 _MAX_MESSAGE = 300
+logger = logging.getLogger(__name__)
+
+#: Methods safe to send again when the answer was lost or transient.
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: Statuses that say "try again later": rate limited, or a gateway/overload in front of the API.
+RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+#: A retry is not started with less time than this left in the budget (it could not finish).
+_MIN_CALL_SECONDS = 0.25
 
 
 # --- Exceptions -----------------------------------------------------------------------------
@@ -90,6 +113,10 @@ class APIUnavailableError(HerokuConnectAPIError, requests.ConnectionError):
 
 class APITimeoutError(APIUnavailableError, requests.Timeout):
     """The API did not answer in time (also a ``requests.Timeout``, as with plain requests)."""
+
+
+class APIBudgetExhausted(APITimeoutError):
+    """The caller's time budget (``deadline``) ran out before the API answered."""
 
 
 class APIInvalidResponse(HerokuConnectAPIError, ValueError):
@@ -157,6 +184,23 @@ def _python_bool(value: bool) -> str:
     return str(bool(value))
 
 
+def retry_after_seconds(value: str | None, *, now: datetime.datetime | None = None) -> float | None:
+    """A ``Retry-After`` value in seconds (delay-seconds or an HTTP date); None if invalid."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.UTC)
+    now = now or datetime.datetime.now(datetime.UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
 # --- The client ----------------------------------------------------------------------------
 
 
@@ -178,11 +222,16 @@ class HerokuConnectClient:
         timeout: float | None = None,
         session: requests.Session | None = None,
         require_configuration: bool = True,
+        deadline: float | None = None,
+        retries: int | None = None,
     ) -> None:
         self._require_configuration = require_configuration
         self._endpoint = endpoint
         self._token = token
         self._timeout = timeout
+        #: ``time.monotonic()`` by which every call, retries included, must have ended.
+        self.deadline = deadline
+        self._retries = retries
         self._owns_session = session is None
         self.session = session if session is not None else requests.Session()
 
@@ -214,6 +263,19 @@ class HerokuConnectClient:
         self._timeout = value
 
     @property
+    def retries(self) -> int:
+        """Retries of an idempotent request: ``retries`` given, else the setting (default 2)."""
+        if self._retries is not None:
+            return self._retries
+        return int(getattr(settings, "HEROKU_CONNECT_API_RETRIES", 2))
+
+    def remaining(self) -> float | None:
+        """Seconds left before the ``deadline`` (never negative); None without a deadline."""
+        if self.deadline is None:
+            return None
+        return max(0.0, self.deadline - time.monotonic())
+
+    @property
     def endpoint(self) -> str:
         if self._endpoint is not None:
             return self._endpoint
@@ -239,8 +301,13 @@ class HerokuConnectClient:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         expect_json: bool = True,
+        idempotent: bool | None = None,
     ) -> requests.Response:
-        """Send one request; raise a :class:`HerokuConnectAPIError` subclass on any failure."""
+        """Send a request; raise a :class:`HerokuConnectAPIError` subclass on any failure.
+
+        ``idempotent`` (default: GET, HEAD and OPTIONS are) allows retries of transient failures
+        (see the module docstring), within :attr:`deadline`.
+        """
         token = self.token
         if not token and self._require_configuration:
             raise APINotConfigured(
@@ -253,31 +320,113 @@ class HerokuConnectClient:
             )
         where = f"{method} {_safe_url(url)}"
         headers = {**self.authorization_headers(), "Accept": "application/json"}
-        try:
-            response = self.session.request(
-                method, url, params=params, json=json, headers=headers, timeout=self.timeout
-            )
-        except requests.Timeout as exc:
-            raise APITimeoutError(
-                f"Heroku Connect API did not answer within {self.timeout:g} s ({where})."
-            ) from exc
-        except requests.ConnectionError as exc:
-            raise APIUnavailableError(f"Heroku Connect API is unreachable ({where}).") from exc
-        except requests.RequestException as exc:
-            detail = _one_line(type(exc).__name__, secrets=(token,))
-            raise HerokuConnectAPIError(
-                f"Heroku Connect API request failed ({where}): {detail}."
-            ) from exc
+        if idempotent is None:
+            idempotent = method.upper() in IDEMPOTENT_METHODS
+        attempts = 1 + (max(0, self.retries) if idempotent else 0)
+        for attempt in range(1, attempts + 1):
+            last = attempt == attempts
+            timeout, budget_bound = self._call_timeout(where)
+            try:
+                response = self.session.request(
+                    method, url, params=params, json=json, headers=headers, timeout=timeout
+                )
+            except requests.ConnectTimeout as exc:
+                if not last and self._pause_before_retry(attempt, where, "connect timeout"):
+                    continue
+                raise APITimeoutError(f"Heroku Connect API is unreachable ({where}).") from exc
+            except requests.Timeout as exc:
+                if budget_bound:
+                    raise APIBudgetExhausted(
+                        f"Heroku Connect API did not answer within the {timeout:.1f} s left of "
+                        f"this request's time budget ({where})."
+                    ) from exc
+                raise APITimeoutError(
+                    f"Heroku Connect API did not answer within {timeout:g} s ({where})."
+                ) from exc
+            except requests.ConnectionError as exc:
+                if not last and self._pause_before_retry(attempt, where, "connection error"):
+                    continue
+                raise APIUnavailableError(f"Heroku Connect API is unreachable ({where}).") from exc
+            except requests.RequestException as exc:
+                detail = _one_line(type(exc).__name__, secrets=(token,))
+                raise HerokuConnectAPIError(
+                    f"Heroku Connect API request failed ({where}): {detail}."
+                ) from exc
+            if (
+                response.status_code in RETRYABLE_STATUSES
+                and not last
+                and self._pause_before_retry(
+                    attempt,
+                    where,
+                    f"status {response.status_code}",
+                    retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+                )
+            ):
+                response.close()
+                continue
+            break
         if response.status_code >= 400:
             detail = _one_line(_error_detail(response), secrets=(token,))
+            tries = f" after {attempt} attempts" if attempt > 1 else ""
             raise APIHTTPError(
-                f"Heroku Connect API answered {response.status_code} ({where}): {detail}",
+                f"Heroku Connect API answered {response.status_code}{tries} ({where}): {detail}",
                 status_code=response.status_code,
                 response=response,
             )
         if expect_json:
             _require_json(response, where)
         return response
+
+    def _call_timeout(self, where: str) -> tuple[float, bool]:
+        """This call's timeout and whether the budget (not the per-call timeout) set it."""
+        remaining = self.remaining()
+        if remaining is None or remaining >= self.timeout:
+            return self.timeout, False
+        if remaining <= 0:
+            raise APIBudgetExhausted(
+                f"Heroku Connect API not called: this request's time budget is used up ({where})."
+            )
+        return remaining, True
+
+    def _pause_before_retry(
+        self, attempt: int, where: str, reason: str, *, retry_after: float | None = None
+    ) -> bool:
+        """Sleep before retry number ``attempt``; False when no retry fits (then give up).
+
+        The wait is exponential with full jitter (``HEROKU_CONNECT_API_RETRY_BACKOFF`` doubled
+        per attempt), at least the API's ``Retry-After``; a ``Retry-After`` longer than
+        ``HEROKU_CONNECT_API_RETRY_MAX_WAIT``, or a wait that would leave too little of the
+        budget for the next call, is not waited for.
+        """
+        base = float(getattr(settings, "HEROKU_CONNECT_API_RETRY_BACKOFF", 0.5))
+        max_wait = float(getattr(settings, "HEROKU_CONNECT_API_RETRY_MAX_WAIT", 10))
+        if retry_after is not None and retry_after > max_wait:
+            logger.warning(
+                "Heroku Connect API: %s (%s), Retry-After %.0f s is too long; not retrying",
+                reason,
+                where,
+                retry_after,
+            )
+            return False
+        wait = random.uniform(0, min(max_wait, base * 2 ** (attempt - 1)))
+        if retry_after is not None:
+            wait = max(wait, retry_after)
+        remaining = self.remaining()
+        if remaining is not None and wait + _MIN_CALL_SECONDS > remaining:
+            logger.warning(
+                "Heroku Connect API: %s (%s); no time left in the budget for a retry", reason, where
+            )
+            return False
+        logger.warning(
+            "Heroku Connect API: %s (%s); retry %d of %d in %.2f s",
+            reason,
+            where,
+            attempt,
+            self.retries,
+            wait,
+        )
+        time.sleep(wait)
+        return True
 
     def _get_dict(self, url: str, *, params: Mapping[str, Any] | None = None) -> dict:
         response = self.request("GET", url, params=params)

@@ -16,6 +16,9 @@ setting                                     default
 ``HEROKU_CONNECT_HEALTH_CACHE_SECONDS``     ``60``
 ``HEROKU_CONNECT_API_TIMEOUT``              ``30`` (seconds per API call)
 ``HEROKU_CONNECT_TEST_DEVELOPMENT_SCHEMA``  ``False``: test databases get the tables only
+``HEROKU_CONNECT_API_RETRIES``              ``2`` (retries of an idempotent call)
+``HEROKU_CONNECT_API_RETRY_BACKOFF``        ``0.5`` (seconds, doubled per retry, jittered)
+``HEROKU_CONNECT_API_RETRY_MAX_WAIT``       ``10`` (longest wait, ``Retry-After`` included)
 =========================================== ====================================================
 """
 
@@ -47,6 +50,12 @@ class HerokuConnectAppConf(AppConf):
     #: Build test databases with the development schema (capture triggers, ``hc_capture_*``
     #: functions, ``_hcmeta``) instead of the public package's plain tables.
     HEROKU_CONNECT_TEST_DEVELOPMENT_SCHEMA = False
+    #: Retries of an idempotent API call (GET) after a connection error, 429, 502, 503 or 504.
+    HEROKU_CONNECT_API_RETRIES = 2
+    #: First backoff ceiling in seconds, doubled per retry (the wait is random below it).
+    HEROKU_CONNECT_API_RETRY_BACKOFF = 0.5
+    #: The longest wait before a retry; a longer ``Retry-After`` is not waited for.
+    HEROKU_CONNECT_API_RETRY_MAX_WAIT = 10
 
     class Meta:
         prefix = "heroku_connect"

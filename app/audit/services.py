@@ -23,8 +23,11 @@ def record_action(
     row_count: int = 0,
     outcome: str = Outcome.OK,
     detail: str = "",
+    username: str | None = None,
 ) -> AuditEntry:
     """Record one operator action (``user=None`` for beat tasks: recorded as ``system``).
+
+    ``username`` names the actor when there is no user (e.g. ``anonymous`` for a failed login).
 
     ``outcome`` is ``"ok"``, ``"error"`` or ``"denied"``; ``detail`` says what went wrong. Callers
     record failures too, after their transaction rolled back, so the entry survives it.
@@ -35,7 +38,7 @@ def record_action(
         user = None
     return AuditEntry.objects.create(
         user=user,
-        username=user.get_username() if user is not None else SYSTEM_USERNAME,
+        username=user.get_username() if user is not None else (username or SYSTEM_USERNAME),
         action=action[:64],
         target=target[:255],
         selection=selection or {},

@@ -190,6 +190,10 @@ class ImportJob(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True)
+    #: Written (under the run's claim) just before the import is POSTed; with ``uploaded_at``
+    #: still empty it means a run died mid-upload, and the next run asks the API whether the
+    #: upload arrived instead of sending it again.
+    upload_started_at = models.DateTimeField(null=True)
     uploaded_at = models.DateTimeField(null=True)
     finished_at = models.DateTimeField(null=True)
     heartbeat_at = models.DateTimeField(null=True)

@@ -12,6 +12,7 @@ import datetime
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 from urllib.parse import quote
@@ -82,11 +83,24 @@ def web_api_timeout() -> float:
     return float(tunable("WEB_API_TIMEOUT_SECONDS", 10))
 
 
-def make_client(*, timeout: float | None = None) -> Any:
-    """The contract-A client with the endpoint and token from the settings (read now)."""
+def fetch_budget() -> float:
+    """Seconds that all the API calls of one "Fetch now" may take together.
+
+    The export plus one describe per read-write object, each with the web timeout, could add up
+    past the Heroku router's 30 s limit (H12); one budget well below it bounds them all.
+    """
+    return float(tunable("FETCH_BUDGET_SECONDS", 20))
+
+
+def make_client(*, timeout: float | None = None, budget: float | None = None) -> Any:
+    """The contract-A client with the endpoint and token from the settings (read now).
+
+    ``budget`` (seconds from now) bounds every call of the client, retries included.
+    """
     from heroku_connect.api import HerokuConnectClient
 
-    return HerokuConnectClient() if timeout is None else HerokuConnectClient(timeout=timeout)
+    deadline = time.monotonic() + budget if budget is not None else None
+    return HerokuConnectClient(timeout=timeout, deadline=deadline)
 
 
 def configured_app_name() -> str:
@@ -339,6 +353,19 @@ def get_object_schema(*, client: Any, connection_id: str, object_name: str) -> d
     return body
 
 
+def _read_write_objects(code: dict[str, Any]) -> list[str]:
+    return [
+        entry["object_name"]
+        for entry in code.get("mappings") or []
+        if (entry.get("config") or {}).get("access") == "read_write"
+    ]
+
+
+def _required_fields_of(*, client: Any, connection_id: str, object_name: str) -> list[str] | None:
+    payload = get_object_schema(client=client, connection_id=connection_id, object_name=object_name)
+    return required_fields_from_describe(payload) if payload is not None else None
+
+
 def required_fields_for(
     *, client: Any, connection_id: str, code: dict[str, Any]
 ) -> dict[str, list[str]]:
@@ -347,36 +374,60 @@ def required_fields_for(
     Objects whose schema the API does not offer (404) are left out (unknown, no warning).
     """
     required: dict[str, list[str]] = {}
-    for entry in code.get("mappings") or []:
-        if (entry.get("config") or {}).get("access") != "read_write":
-            continue
-        payload = get_object_schema(
-            client=client, connection_id=connection_id, object_name=entry["object_name"]
-        )
-        if payload is not None:
-            required[entry["object_name"]] = required_fields_from_describe(payload)
+    for name in _read_write_objects(code):
+        fields = _required_fields_of(client=client, connection_id=connection_id, object_name=name)
+        if fields is not None:
+            required[name] = fields
     return required
 
 
-def fetch_deployed(*, client: Any, conn: Connection) -> DeployedMapping:
+@dataclass(frozen=True)
+class FetchResult:
+    """What "Fetch now" stored, and the read-write objects it could not check (and why)."""
+
+    deployed: DeployedMapping
+    unchecked: tuple[str, ...] = ()
+    problem: str = ""
+
+
+def fetch_deployed(*, client: Any, conn: Connection) -> FetchResult:
     """On demand: the export, plus the org-required fields of the code's read-write objects.
 
-    Raises the client's exception on failure (the caller shows it in a banner); the stored
-    copy is then left as it was.
+    A failing export raises the client's exception (the caller shows it in a banner) and the
+    stored copy is left as it was. Once the export is in, it is stored; when a describe fails
+    (typically the client's time budget running out on a slow API) the fetch stops there and
+    keeps what it has: objects not checked are unknown (no required-field warning) and listed
+    in the result, so the page can say so.
     """
     from heroku_connect.mapping import get_mapping
 
     document = client.export_mapping(conn.connection_id)
-    required = required_fields_for(
-        client=client, connection_id=conn.connection_id, code=get_mapping()
-    )
     now = timezone.now()
+    required: dict[str, list[str]] = {}
+    unchecked: list[str] = []
+    problem = ""
+    for name in _read_write_objects(get_mapping()):
+        if problem:
+            unchecked.append(name)
+            continue
+        try:
+            fields = _required_fields_of(
+                client=client, connection_id=conn.connection_id, object_name=name
+            )
+        except Exception as exc:
+            if not is_api_error(exc):
+                raise
+            problem = describe_api_error(exc)
+            unchecked.append(name)
+            continue
+        if fields is not None:
+            required[name] = fields
     with transaction.atomic():
         deployed = store_deployed(conn, document, now)
         deployed.required_fields = required
         deployed.required_fields_at = now
         deployed.save(update_fields=["required_fields", "required_fields_at"])
-    return deployed
+    return FetchResult(deployed, tuple(unchecked), problem)
 
 
 # --- imports -------------------------------------------------------------------------------
@@ -485,15 +536,16 @@ def import_step(job: ImportJob, *, client: Any) -> float | None:
     cid = job.connection.connection_id
     timeout = import_timeout()
     try:
-        # A previous run that died while uploading: if the upload went through, only wait.
+        # "Upload started" without "uploaded": a run died (or lost its claim) mid-upload. Only
+        # the API knows whether the POST arrived; ask it rather than send the import twice.
         if (
             job.uploaded_at is None
-            and job.state == ImportJob.State.UPLOADING
-            and client.get_connection(cid).get("state") == ConnectionState.IMPORT_CONFIGURATION
+            and job.upload_started_at is not None
+            and upload_arrived(client=client, connection_id=cid, document=job.document)
         ):
             run.save(state=ImportJob.State.WAITING, uploaded_at=timezone.now())
         if job.uploaded_at is None:
-            run.save(state=ImportJob.State.UPLOADING)
+            run.save(state=ImportJob.State.UPLOADING, upload_started_at=timezone.now())
             client.import_mapping(cid, job.document)
             run.save(state=ImportJob.State.WAITING, uploaded_at=timezone.now())
         state = str(client.get_connection(cid).get("state") or "")
@@ -527,6 +579,22 @@ def import_step(job: ImportJob, *, client: Any) -> float | None:
         except Exception as exc:  # the diff page offers a manual fetch
             logger.warning("Export after import %s failed: %s", job.pk, describe_api_error(exc))
     return None
+
+
+def upload_arrived(*, client: Any, connection_id: str, document: dict[str, Any]) -> bool:
+    """Whether Heroku Connect already has this import: it is importing now, or every mapping of
+    the document is deployed as the document says (nothing left to add or change).
+
+    Heroku Connect answers an import with the connection in ``IMPORT_CONFIGURATION`` until it
+    is applied, so a received upload shows either way. The recovery that calls this runs only
+    after the stale limit (``import_stale_after()``, minutes), far beyond an API call's timeout,
+    so an upload still in flight has been answered or abandoned by then.
+    """
+    info = client.get_connection(connection_id)
+    if info.get("state") == ConnectionState.IMPORT_CONFIGURATION:
+        return True
+    summary = diff_mappings(document, client.export_mapping(connection_id)).summary()
+    return summary["added"] == 0 and summary["changed"] == 0
 
 
 def run_import(

@@ -85,15 +85,31 @@ def diff(request: HttpRequest) -> HttpResponse:
 @require_POST
 @require_perm(VIEW_DASHBOARD)
 def fetch_deployed(request: HttpRequest, connection_id: str) -> HttpResponse:
-    """Fetch the deployed mapping (export) and the org's required fields now."""
+    """Fetch the deployed mapping (export) and the org's required fields now.
+
+    All the API calls share one time budget (``fetch_budget()``, below the router's 30 s): a
+    slow API ends the fetch early, keeping what arrived, and the message says what is missing.
+    The calls are few and usually fast, so the operator gets the result on this request rather
+    than through a job and a polling page.
+    """
     conn = get_object_or_404(Connection, connection_id=connection_id)
     try:
-        with services.make_client(timeout=services.web_api_timeout()) as client:
-            services.fetch_deployed(client=client, conn=conn)
+        with services.make_client(
+            timeout=services.web_api_timeout(), budget=services.fetch_budget()
+        ) as client:
+            result = services.fetch_deployed(client=client, conn=conn)
     except Exception as exc:
         _api_failure(request, exc, "Fetching the deployed mapping")
     else:
-        messages.success(request, "Fetched the deployed mapping.")
+        if result.unchecked:
+            messages.warning(
+                request,
+                "Fetched the deployed mapping, but not the fields Salesforce requires for "
+                f"{', '.join(result.unchecked)}: {result.problem} The diff shows no "
+                "required-field warnings for them; fetch again to complete it.",
+            )
+        else:
+            messages.success(request, "Fetched the deployed mapping.")
     return redirect(f"{reverse('connections:diff')}?connection={conn.connection_id}")
 
 

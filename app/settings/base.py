@@ -33,12 +33,14 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "health_check",
+    "axes",
     "heroku_connect",
     "app.core",
     "app.salesforce",
     "app.dashboard",
     "app.audit",
     "app.connections",
+    "app.accounts",
 ]
 
 MIDDLEWARE = [
@@ -52,6 +54,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into our 429 page
 ]
 
 ROOT_URLCONF = "app.urls"
@@ -97,6 +100,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses locked-out logins before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+from .login_throttle import *  # noqa: E402
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:overview"
 LOGOUT_REDIRECT_URL = "login"
@@ -141,6 +151,8 @@ LOGGING = {
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # django-axes logs every login at INFO; lockouts and failures stay (WARNING).
+        "axes": {"level": "WARNING"},
     },
 }
 

@@ -34,5 +34,8 @@ CACHES["default"]["KEY_PREFIX"] = f"hcop-{DATABASES['default']['TEST']['NAME']}"
 # Test modules of the library define throw-away models under isolate_apps in this app.
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.heroku_connect.apps.HerokuConnectTestsConfig"]
 
+# API retries wait milliseconds, not seconds (tests of the backoff set their own values).
+HEROKU_CONNECT_API_RETRY_BACKOFF = 0.02
+
 # No collectstatic in tests: WhiteNoise looks files up per request instead of warning.
 WHITENOISE_AUTOREFRESH = True

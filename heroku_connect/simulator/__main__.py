@@ -5,7 +5,8 @@ runs the API (and, with ``--loops``, the sync engine) until SIGINT or SIGTERM.
 
 ``python -m heroku_connect.simulator control --url http://127.0.0.1:N SUBCOMMAND`` changes a
 running simulator: ``status``, ``connection-state STATE``, ``mapping-state OBJECT STATE``,
-``fault [--latency S] [--status N] [--timeout] [--unauthorized] [--invalid-json] [--clear]``,
+``fault [--latency S] [--status N [--retry-after S]] [--timeout] [--drop] [--unauthorized]
+[--invalid-json] [--times N] [--clear]``,
 ``write-algorithm ordered|merged``, ``notify MESSAGE``.
 """
 
@@ -118,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     fault.add_argument("--timeout-seconds", type=_non_negative, metavar="S")
     fault.add_argument("--unauthorized", action="store_true", help="answer 401")
     fault.add_argument("--invalid-json", action="store_true", help="answer 200 with HTML")
+    fault.add_argument("--retry-after", metavar="S", help="Retry-After header with --status")
+    fault.add_argument("--drop", action="store_true", help="close connections unanswered")
+    fault.add_argument("--times", type=int, metavar="N", help="only the next N API requests")
     fault.add_argument("--clear", action="store_true", help="remove every fault")
     write_algorithm = actions.add_parser("write-algorithm", help="ordered or merged writes")
     write_algorithm.add_argument("algorithm", choices=("ordered", "merged"))
@@ -253,6 +257,12 @@ def control(args: argparse.Namespace) -> int:
                 faults["unauthorized"] = True
             if args.invalid_json:
                 faults["invalid_json"] = True
+            if args.drop:
+                faults["drop"] = True
+            if args.retry_after is not None:
+                faults["retry_after"] = args.retry_after
+            if args.times is not None:
+                faults["times"] = args.times
             if not faults:
                 print(f"{PROG} control fault: error: name a fault or --clear", file=sys.stderr)
                 return 2

@@ -49,12 +49,20 @@ class ControlClient:
         return self._call("GET", "status")
 
     def set_faults(self, **faults: Any) -> dict[str, Any]:
-        """``latency`` (s), ``status`` (4xx/5xx), ``timeout``, ``timeout_seconds``,
-        ``unauthorized``, ``invalid_json``."""
+        """``latency`` (s), ``status`` (4xx/5xx), ``retry_after`` (with ``status``),
+        ``timeout``, ``timeout_seconds``, ``drop``, ``unauthorized``, ``invalid_json``, and
+        ``times`` (only the next N API requests)."""
         return self._call("POST", "faults", faults)
 
     def clear_faults(self) -> dict[str, Any]:
         return self._call("DELETE", "faults")
+
+    def request_counts(self) -> dict[str, int]:
+        """API requests received per ``"METHOD /path"`` since the start or the last reset."""
+        return self._call("GET", "requests")
+
+    def reset_request_counts(self) -> None:
+        self._call("DELETE", "requests")
 
     def set_connection_state(self, state: str) -> dict[str, Any]:
         return self._call("POST", "connection-state", {"state": state})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -51,6 +51,7 @@ class Response:
     status: int
     body: Any = None  # JSON-serialisable, or None for no body
     raw: bytes | None = None  # sent as text/html instead of ``body`` (the invalid-JSON fault)
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 Handler = Callable[["ApiServer", Request], Response]

@@ -33,13 +33,17 @@ from urllib.parse import parse_qs, urlsplit
 from heroku_connect.simulator import handlers  # noqa: F401 (registers the routes)
 from heroku_connect.simulator.importer import Importer
 from heroku_connect.simulator.routing import HttpError, Request, Response, resolve
-from heroku_connect.simulator.state import SimulatorState, StateError
+from heroku_connect.simulator.state import FaultSettings, SimulatorState, StateError
 
 __all__ = ("MAX_BODY_BYTES", "ApiServer", "HttpError")
 
 logger = logging.getLogger("heroku_connect.simulator")
 
 MAX_BODY_BYTES = 1024 * 1024
+
+
+class _DropConnection(Exception):
+    """Close the connection without answering (the ``drop`` fault)."""
 
 
 class ApiServer(ThreadingHTTPServer):
@@ -125,6 +129,9 @@ class RequestHandler(BaseHTTPRequestHandler):
     def _dispatch(self, method: str) -> None:
         try:
             response = self._handle(method)
+        except _DropConnection:
+            self.close_connection = True
+            return
         except HttpError as exc:
             response = Response(exc.status, {"message": exc.message, **exc.extra})
         except StateError as exc:
@@ -142,6 +149,8 @@ class RequestHandler(BaseHTTPRequestHandler):
                 body = json.dumps(response.body).encode()
                 content_type = "application/json"
             self.send_response(response.status)
+            for name, value in response.headers.items():
+                self.send_header(name, value)
             if body is not None:
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
@@ -160,21 +169,26 @@ class RequestHandler(BaseHTTPRequestHandler):
             self._discard_body()
             raise
         request = Request(method, path, parse_qs(parts.query), self.headers, found.params)
+        faults = None
         if found.auth:
-            faulted = self._apply_faults()
+            self.server.state.count_request(method, path)
+            faults = self.server.state.take_faults()
+            faulted = self._apply_faults(faults)
             if faulted is not None:
                 return faulted
             self._authenticate()
         request.body = self._read_body()
         response = found.handler(self.server, request)
-        if found.auth and self.server.state.current_faults().invalid_json:
+        if faults is not None and faults.invalid_json:
             return Response(200, raw=b"<html>Heroku Connect is having a moment</html>")
         return response
 
-    def _apply_faults(self) -> Response | None:
-        faults = self.server.state.current_faults()
+    def _apply_faults(self, faults: FaultSettings) -> Response | None:
         if faults.latency > 0:
             self.server.stopping.wait(faults.latency)
+        if faults.drop:
+            self._discard_body()
+            raise _DropConnection
         if faults.timeout:
             self._discard_body()
             self.server.stopping.wait(faults.timeout_seconds)
@@ -184,7 +198,10 @@ class RequestHandler(BaseHTTPRequestHandler):
             return Response(401, {"message": "Invalid credentials provided (simulated)."})
         if faults.status is not None:
             self._discard_body()
-            return Response(faults.status, {"message": f"Simulated error {faults.status}."})
+            headers = {"Retry-After": faults.retry_after} if faults.retry_after else {}
+            return Response(
+                faults.status, {"message": f"Simulated error {faults.status}."}, headers=headers
+            )
         return None
 
     def _authenticate(self) -> None:

@@ -12,6 +12,7 @@ are read by the server and the engine themselves.
 
 from __future__ import annotations
 
+import collections
 import copy
 import datetime
 import threading
@@ -246,8 +247,12 @@ class FaultSettings:
     """Faults the API injects into every authenticated ``/api/v3`` request (not the control API).
 
     ``latency`` seconds are slept first; ``timeout`` sleeps ``timeout_seconds`` (longer than a
-    client's timeout) and then answers 504; ``unauthorized`` answers 401, ``status`` answers that
-    status with a ``{message}`` body, ``invalid_json`` answers 200 with a body that is not JSON.
+    client's timeout) and then answers 504; ``drop`` closes the connection without an answer (a
+    connection error for the client); ``unauthorized`` answers 401, ``status`` answers that
+    status with a ``{message}`` body and, with ``retry_after``, that ``Retry-After`` header
+    (seconds or an HTTP date); ``invalid_json`` answers 200 with a body that is not JSON.
+    ``times`` limits the faults to the next N API requests (then they clear themselves), so a
+    test can script "two 503s, then answers".
     """
 
     latency: float = 0.0
@@ -256,6 +261,9 @@ class FaultSettings:
     timeout_seconds: float = 35.0
     unauthorized: bool = False
     invalid_json: bool = False
+    drop: bool = False
+    retry_after: str | None = None
+    times: int | None = None
 
     def active(self) -> bool:
         return self != FaultSettings(timeout_seconds=self.timeout_seconds)
@@ -268,6 +276,9 @@ class FaultSettings:
             "timeout_seconds": self.timeout_seconds,
             "unauthorized": self.unauthorized,
             "invalid_json": self.invalid_json,
+            "drop": self.drop,
+            "retry_after": self.retry_after,
+            "times": self.times,
         }
 
 
@@ -292,6 +303,8 @@ class SimulatorState:
         )
         self.connection.features["poll_db_no_merge"] = ordered_writes
         self.faults = FaultSettings()
+        #: API requests received, per ``"METHOD /path"`` (the control API is not counted).
+        self.requests: collections.Counter[str] = collections.Counter()
         self.notifications: list[Notification] = []
         self.validations: dict[str, Validation] = {}
         self._next_mapping_id = 1
@@ -621,3 +634,28 @@ class SimulatorState:
     def current_faults(self) -> FaultSettings:
         with self.lock:
             return copy.deepcopy(self.faults)
+
+    def take_faults(self) -> FaultSettings:
+        """The faults for one API request: counts ``times`` down and clears them at zero."""
+        with self.lock:
+            faults = copy.deepcopy(self.faults)
+            if self.faults.times is not None and self.faults.active():
+                self.faults.times -= 1
+                if self.faults.times <= 0:
+                    self.faults = FaultSettings(timeout_seconds=self.faults.timeout_seconds)
+            return faults
+
+    # --- request counts ---------------------------------------------------------------------
+
+    def count_request(self, method: str, path: str) -> None:
+        with self.lock:
+            self.requests[f"{method} {path.rstrip('/') or '/'}"] += 1
+
+    def request_counts(self) -> dict[str, int]:
+        """``{"POST /api/v3/connections/<id>/actions/import": 1, ...}`` since the last reset."""
+        with self.lock:
+            return dict(self.requests)
+
+    def reset_request_counts(self) -> None:
+        with self.lock:
+            self.requests.clear()

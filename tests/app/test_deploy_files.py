@@ -112,12 +112,77 @@ def test_app_json__postdeploy_and_ci_commands_exist():
     assert {"url": "heroku-community/chrome-for-testing"} in test_env["buildpacks"]
 
 
+def _locked(path: Path) -> dict[str, tuple[str, int]]:
+    """``{normalised name: (version, number of hashes)}`` of a compiled requirements file."""
+    from packaging.utils import canonicalize_name
+
+    pins: dict[str, tuple[str, int]] = {}
+    name = None
+    for line in path.read_text().splitlines():
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        if text.startswith("--hash=sha256:"):
+            assert name is not None, line
+            version, hashes = pins[name]
+            pins[name] = (version, hashes + 1)
+            continue
+        requirement = text.split(";")[0].rstrip(" \\")
+        assert "==" in requirement, f"{path.name}: not pinned: {line}"
+        raw_name, version = requirement.split("==")
+        name = canonicalize_name(raw_name.split("[")[0])
+        pins[name] = (version.strip(), 0)
+    return pins
+
+
+def _inputs(path: Path) -> list[str]:
+    """The requirement lines of an input file, following ``-r`` includes."""
+    lines = []
+    for line in path.read_text().splitlines():
+        text = line.split("#")[0].strip()
+        if text.startswith("-r "):
+            lines += _inputs(path.parent / text[3:].strip())
+        elif text:
+            lines.append(text)
+    return lines
+
+
 def test_requirements__one_package_manager_file_with_pinned_versions():
     """requirements.txt is the only lock-style file Heroku sees, and every line is pinned."""
     for other in ("Pipfile.lock", "poetry.lock", "uv.lock"):
         assert not (ROOT / other).exists()
-    for line in _version_lines(ROOT / "requirements.txt"):
-        assert "==" in line, line
+    assert _locked(ROOT / "requirements.txt")
+
+
+@pytest.mark.parametrize("stem", ["requirements", "requirements-test", "requirements-dev"])
+def test_requirements__locks_are_hashed_and_satisfy_their_inputs(stem):
+    """Every pin has hashes (pip then checks all of them), and every package of the .in file
+    (with its includes) is pinned to a version its range allows: a .in edited without
+    `make lock` fails here."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pins = _locked(ROOT / f"{stem}.txt")
+    unhashed = [name for name, (_version, hashes) in pins.items() if not hashes]
+    assert not unhashed, f"{stem}.txt: pins without --hash: {unhashed}"
+    for line in _inputs(ROOT / f"{stem}.in"):
+        wanted = Requirement(line)
+        name = canonicalize_name(wanted.name)
+        assert name in pins, f"{stem}.txt lacks {wanted.name}: run `make lock`"
+        assert wanted.specifier.contains(pins[name][0], prereleases=True), (
+            f"{stem}.txt pins {name}=={pins[name][0]}, outside {wanted}: run `make lock`"
+        )
+
+
+def test_requirements__the_three_locks_agree():
+    """The test and dev locks pin every runtime package at the runtime lock's version."""
+    runtime = _locked(ROOT / "requirements.txt")
+    test = _locked(ROOT / "requirements-test.txt")
+    dev = _locked(ROOT / "requirements-dev.txt")
+    for name, (version, _hashes) in runtime.items():
+        assert test[name][0] == dev[name][0] == version, name
+    for name, (version, _hashes) in test.items():
+        assert dev[name][0] == version, name
 
 
 def test_app_json__logo_is_a_square_png_shipped_in_the_repository():

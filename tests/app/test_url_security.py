@@ -50,7 +50,9 @@ RETRY = "dashboard.retry_writes"
 IGNORE = "dashboard.ignore_writes"
 MANAGE = "dashboard.manage_mappings"
 AUDIT = "audit.view_auditentry"
-ALL_PERMISSIONS = (VIEW, RETRY, IGNORE, MANAGE, AUDIT)
+LOCKOUTS = "axes.view_accessattempt"
+LIFT_LOCKOUT = "axes.delete_accessattempt"
+ALL_PERMISSIONS = (VIEW, RETRY, IGNORE, MANAGE, AUDIT, LOCKOUTS, LIFT_LOCKOUT)
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,8 @@ ROUTES: dict[str, Route] = {
     "dashboard:autoretry": Route(CONFIRM, VIEW, post_permission=RETRY),
     "audit:list": Route(READ, AUDIT),
     "audit:export": Route(READ, AUDIT),
+    "accounts:lockouts": Route(READ, LOCKOUTS),
+    "accounts:lift": Route(POST, LIFT_LOCKOUT),
     "connections:status": Route(READ, VIEW),
     "connections:status_json": Route(READ, VIEW),
     "connections:diff": Route(READ, VIEW),

@@ -32,6 +32,9 @@ FAULT_TYPES: dict[str, type | tuple[type, ...]] = {
     "timeout_seconds": (int, float),
     "unauthorized": bool,
     "invalid_json": bool,
+    "drop": bool,
+    "retry_after": (str, int),
+    "times": int,
 }
 
 
@@ -43,7 +46,7 @@ def set_faults(server: ApiServer, request: Request) -> Response:
         expected = FAULT_TYPES.get(name)
         if expected is None:
             raise HttpError(400, f"Unknown fault {name!r}; known: {', '.join(FAULT_TYPES)}.")
-        if value is None and name == "status":
+        if value is None and name in ("status", "retry_after", "times"):
             changes[name] = None
             continue
         if isinstance(value, bool) and expected is not bool or not isinstance(value, expected):
@@ -52,7 +55,9 @@ def set_faults(server: ApiServer, request: Request) -> Response:
             raise HttpError(400, "Fault 'status' must be an HTTP error status (400-599).")
         if name in ("latency", "timeout_seconds") and value < 0:
             raise HttpError(400, f"Fault {name!r} must not be negative.")
-        changes[name] = value
+        if name == "times" and value < 1:
+            raise HttpError(400, "Fault 'times' must be at least 1 (or null: until cleared).")
+        changes[name] = str(value) if name == "retry_after" else value
     faults = server.state.set_faults(**changes)
     return Response(200, faults.as_json())
 
@@ -61,6 +66,18 @@ def set_faults(server: ApiServer, request: Request) -> Response:
 def clear_faults(server: ApiServer, request: Request) -> Response:
     server.state.clear_faults()
     return Response(200, server.state.current_faults().as_json())
+
+
+@route("GET", f"{CONTROL}/requests", auth=False)
+def request_counts(server: ApiServer, request: Request) -> Response:
+    """API requests received per ``"METHOD /path"`` since the start or the last reset."""
+    return Response(200, server.state.request_counts())
+
+
+@route("DELETE", f"{CONTROL}/requests", auth=False)
+def reset_request_counts(server: ApiServer, request: Request) -> Response:
+    server.state.reset_request_counts()
+    return Response(200, {})
 
 
 @route("POST", f"{CONTROL}/connection-state", auth=False)

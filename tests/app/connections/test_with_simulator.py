@@ -222,8 +222,10 @@ def test_recovery__abandoned_job_is_resumed_without_re_upload(simulator, setting
     assert not any("actions/import" in c for c in session.calls)
 
 
-def test_recovery__died_while_uploading_does_not_upload_twice(simulator):
-    """A run that died after the upload but before recording it resumes by waiting only."""
+@pytest.mark.parametrize("applied", [False, True], ids=["still-importing", "already-applied"])
+def test_recovery__died_while_uploading_does_not_upload_twice(simulator, applied):
+    """A run that died after the upload but before recording it: the next run asks the API
+    (connection importing, or the document's mappings already deployed) and only waits."""
     import datetime
 
     from django.utils import timezone
@@ -231,14 +233,41 @@ def test_recovery__died_while_uploading_does_not_upload_twice(simulator):
     _refresh()
     job = services.request_import(conn=Connection.objects.get(), document=get_mapping(), user=None)
     simulator.import_mapping(get_mapping())  # the upload went through, then the worker died
+    if applied:
+        simulator.wait_idle()
+    long_ago = timezone.now() - datetime.timedelta(minutes=5)
     ImportJob.objects.filter(pk=job.pk).update(
-        state=ImportJob.State.UPLOADING,
-        heartbeat_at=timezone.now() - datetime.timedelta(minutes=5),
+        state=ImportJob.State.UPLOADING, upload_started_at=long_ago, heartbeat_at=long_ago
     )
     session = CountingSession()
     done = services.run_import(job.pk, client=HerokuConnectClient(session=session))
     assert done.state == ImportJob.State.DONE, done.reason
     assert not any("actions/import" in c for c in session.calls)
+    assert done.upload_started_at == long_ago  # the dead run's record, not a new upload
+
+
+def test_recovery__died_before_the_upload_left_uploads_exactly_once(simulator):
+    """The "upload started" record exists, but the POST never reached the API: the next run
+    finds the mappings missing and uploads, once."""
+    import datetime
+
+    from django.utils import timezone
+
+    from heroku_connect.simulator.control import ControlClient
+
+    _refresh()
+    job = services.request_import(conn=Connection.objects.get(), document=get_mapping(), user=None)
+    long_ago = timezone.now() - datetime.timedelta(minutes=5)
+    ImportJob.objects.filter(pk=job.pk).update(
+        state=ImportJob.State.UPLOADING, upload_started_at=long_ago, heartbeat_at=long_ago
+    )
+    control = ControlClient(simulator.base_url)
+    control.reset_request_counts()
+    done = services.run_import(job.pk, client=services.make_client())
+    assert done.state == ImportJob.State.DONE, done.reason
+    path = f"POST /api/v3/connections/{simulator.connection_id}/actions/import"
+    assert control.request_counts()[path] == 1
+    assert {m.object_name for m in simulator.state.mappings()} >= {"Account", "Contact"}
 
 
 def test_recovery__job_past_the_timeout_fails_without_worker(simulator, settings):
@@ -303,6 +332,48 @@ def test_fetch_now__stores_export_and_required_fields(simulator, viewer_client):
     assert response.status_code == 200
     assert b"Fetching the deployed mapping failed" in response.content
     assert b"502" in response.content
+
+
+def test_fetch_now__one_time_budget_keeps_what_arrived(simulator, viewer_client, settings):
+    """With a slow API, all of Fetch now's calls share one budget: it stops when the budget is
+    spent, stores the export and the required fields fetched so far, and names the rest."""
+    import time
+
+    _refresh()
+    settings.CONNECTIONS_FETCH_BUDGET_SECONDS = 1.5
+    simulator.state.set_faults(latency=0.6)  # export 0.6 s + Account 0.6 s, then 0.3 s left
+    started = time.monotonic()
+    response = viewer_client.post(
+        reverse("connections:fetch", args=[simulator.connection_id]), follow=True
+    )
+    elapsed = time.monotonic() - started
+    assert elapsed < 1.5 + 0.8, elapsed
+    text = response.content.decode()
+    assert "Fetched the deployed mapping, but not the fields Salesforce requires for " in text
+    assert "Contact, Project__c" in text
+    assert "time budget" in text
+    deployed = DeployedMapping.objects.get()
+    assert list(deployed.required_fields) == ["Account"]
+    assert deployed.fetched_at > deployed.connection.fetched_at
+
+
+def test_fetch_now__hanging_api_ends_within_the_budget(simulator, viewer_client, settings):
+    """An API that never answers ends the fetch at the budget with a banner, not at 10 s per
+    call; the stored copy stays as it was."""
+    import time
+
+    _refresh()
+    before = DeployedMapping.objects.get()
+    settings.CONNECTIONS_FETCH_BUDGET_SECONDS = 1.0
+    simulator.state.set_faults(timeout=True, timeout_seconds=5)
+    started = time.monotonic()
+    response = viewer_client.post(
+        reverse("connections:fetch", args=[simulator.connection_id]), follow=True
+    )
+    assert time.monotonic() - started < 2.0
+    assert b"Fetching the deployed mapping failed" in response.content
+    assert b"time budget" in response.content
+    assert DeployedMapping.objects.get().fetched_at == before.fetched_at
 
 
 def test_actions__pause_resume_and_reload_reach_the_api(simulator, boss_client):

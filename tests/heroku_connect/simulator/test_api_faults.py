@@ -81,9 +81,54 @@ def test_faults__seen_by_the_library_client(simulator, control):
         client.get_connection(simulator.connection_id)
 
 
+def test_fault__times_limits_the_faults_to_the_next_requests(simulator, control):
+    """times: the faults answer the next N API requests only, then clear themselves."""
+    control.set_faults(status=503, times=2)
+    statuses = [
+        session(simulator).get(connection_url(simulator), timeout=5).status_code for _ in range(3)
+    ]
+    assert statuses == [503, 503, 200]
+    assert not simulator.state.current_faults().active()
+
+
+def test_fault__retry_after_header_with_the_status(simulator, control):
+    """retry_after: the faulted status carries that Retry-After header (seconds or a date)."""
+    control.set_faults(status=429, retry_after=3)
+    response = session(simulator).get(connection_url(simulator), timeout=5)
+    assert (response.status_code, response.headers["Retry-After"]) == (429, "3")
+    control.set_faults(status=503, retry_after="Wed, 21 Oct 2015 07:28:00 GMT")
+    response = session(simulator).get(connection_url(simulator), timeout=5)
+    assert response.headers["Retry-After"] == "Wed, 21 Oct 2015 07:28:00 GMT"
+
+
+def test_fault__drop_closes_the_connection_unanswered(simulator, control):
+    """drop: the connection closes without an answer and the action does not run."""
+    control.set_faults(drop=True, times=1)
+    with pytest.raises(requests.ConnectionError):
+        session(simulator).post(connection_url(simulator, "/actions/pause"), timeout=5)
+    assert simulator.state.connection_state != "PAUSED"
+    assert session(simulator).get(connection_url(simulator), timeout=5).status_code == 200
+
+
+def test_control__request_counts(simulator, control):
+    """Every API request is counted per method and path (faulted ones too, control ones not)."""
+    control.reset_request_counts()
+    path = connection_url(simulator).split(simulator.base_url, 1)[1]
+    session(simulator).get(connection_url(simulator), timeout=5)
+    control.set_faults(status=500, times=1)
+    session(simulator).get(connection_url(simulator), timeout=5)
+    session(simulator).post(connection_url(simulator, "/actions/pause"), timeout=5)
+    control.status()
+    assert control.request_counts() == {f"GET {path}": 2, f"POST {path}/actions/pause": 1}
+    control.reset_request_counts()
+    assert control.request_counts() == {}
+
+
 @pytest.mark.parametrize(
     "body",
     [
+        {"times": 0},
+        {"drop": "yes"},
         {"latency": "slow"},
         {"latency": -1},
         {"status": 200},
