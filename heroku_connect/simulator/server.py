@@ -51,6 +51,7 @@ from heroku_connect.simulator.state import (
     StateError,
     utcnow,
 )
+from heroku_connect.states import HealthClass, mapping_health
 
 __all__ = ("MAX_BODY_BYTES", "ApiServer", "HttpError")
 
@@ -279,7 +280,7 @@ class ApiServer(ThreadingHTTPServer):
 
     @staticmethod
     def _summary_state(connection: Connection) -> str:
-        bad = [m for m in connection.mappings.values() if m.state not in _OK_MAPPING_STATES]
+        bad = [m for m in connection.mappings.values() if not _mapping_ok(m)]
         return "OK" if not bad else "ERROR"
 
     def _database_info(self) -> dict[str, Any]:
@@ -423,15 +424,10 @@ class ApiServer(ThreadingHTTPServer):
         return _diagnose(self.state.snapshot())
 
 
-_OK_MAPPING_STATES = {
-    MappingState.DATA_SYNCED,
-    MappingState.RESYNC,
-    MappingState.RELOAD_TABLE,
-    MappingState.POLLING_SF_CHANGES,
-    MappingState.POLLING_SF_BULK,
-    MappingState.POLLING_SF_FOR_DELETES,
-    MappingState.INITIAL,
-}
+def _mapping_ok(mapping: Mapping) -> bool:
+    """Not in an error: healthy or in progress in the state table (drives the summary and
+    diagnose's ``MAPPING_STATE_OK``)."""
+    return mapping_health(mapping.state) in (HealthClass.HEALTHY, HealthClass.TRANSIENT)
 
 
 # --- diagnose ----------------------------------------------------------------------------
@@ -533,7 +529,7 @@ def _diagnose(connection: Connection) -> dict[str, Any]:
             _check(
                 "MAPPING_STATE_OK",
                 "Mapping State",
-                m.state in _OK_MAPPING_STATES,
+                _mapping_ok(m),
                 f"The mapping is {m.state.value}.",
             ),
         ]

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from heroku_connect.schema import READ_ONLY, READ_WRITE
-from heroku_connect.states import ConnectionState, MappingState
+from heroku_connect.states import CONNECTION_HEALTH, ConnectionState, HealthClass, MappingState
 
 __all__ = (
     "DEFAULT_API_VERSION",
@@ -59,18 +59,12 @@ def column_name(field_name: str) -> str:
 SYNCING_CONNECTION_STATES = frozenset(
     {ConnectionState.IDLE, ConnectionState.POLLING_DB_CHANGES, ConnectionState.BUSY}
 )
-#: States in which nothing syncs until an operator (or the control endpoint) intervenes.
+#: States in which nothing syncs until an operator (or the control endpoint) intervenes: the
+#: unhealthy and setup-needed classes of the state table.
 ERROR_CONNECTION_STATES = frozenset(
-    {
-        ConnectionState.NEED_AUTHENTICATION,
-        ConnectionState.SYSTEM_ERROR,
-        ConnectionState.DB_UNAVAILABLE,
-        ConnectionState.TOO_MANY_ROWS,
-        ConnectionState.UNAUTHORIZED,
-        ConnectionState.HEROKU_UNAUTH,
-        ConnectionState.INACTIVE_ORG,
-        ConnectionState.SYSTEM_ON_ICE,
-    }
+    state
+    for state, health in CONNECTION_HEALTH.items()
+    if health in (HealthClass.UNHEALTHY, HealthClass.SETUP_NEEDED)
 )
 
 
