@@ -635,6 +635,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         func, auth, params = found
         request = Request(method, path, parse_qs(parts.query), self.headers, params)
         if auth:
+            self.server.state.count_api_request()
             faulted = self._apply_faults()
             if faulted is not None:
                 return faulted
@@ -1166,6 +1167,7 @@ def status(server: ApiServer, request: Request) -> Response:
             "ordered_writes": connection.ordered_writes,
             "mappings": {m.object_name: m.state.value for m in connection.mappings.values()},
             "faults": server.state.current_faults().as_json(),
+            "api_requests": server.state.api_requests,
             "api_url": server.api_url,
         },
     )

@@ -285,6 +285,8 @@ class SimulatorState:
         )
         self.connection.features["poll_db_no_merge"] = ordered_writes
         self.faults = FaultSettings()
+        #: Requests received on the authenticated API (``/api/v3``), faulted ones included.
+        self.api_requests = 0
         self.notifications: list[Notification] = []
         self.validations: dict[str, Validation] = {}
         self._next_mapping_id = 1
@@ -614,3 +616,9 @@ class SimulatorState:
     def current_faults(self) -> FaultSettings:
         with self.lock:
             return copy.deepcopy(self.faults)
+
+    def count_api_request(self) -> int:
+        """Count one request on the authenticated API; returns the new total."""
+        with self.lock:
+            self.api_requests += 1
+            return self.api_requests

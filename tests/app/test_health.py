@@ -170,7 +170,8 @@ def test_health__heroku_connect_api_down_is_named(client, connect_api, settings)
     results = _json(response)
     assert response.status_code == 500
     assert _check(results, "Heroku Connect") == (
-        "Unexpected Result: Unable to retrieve connection state"
+        "Unexpected Result: Unable to retrieve connection state: "
+        "the Heroku Connect API is unreachable"
     )
     assert _check(results, "Database") == "OK"
     assert "health-secret-token" not in response.content.decode()
