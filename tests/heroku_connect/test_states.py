@@ -112,4 +112,3 @@ def test_health_class__labels():
         ("unhealthy", "Unhealthy"),
         ("unknown", "Unknown"),
     ]
-
