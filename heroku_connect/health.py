@@ -29,7 +29,8 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -268,10 +269,28 @@ def _cache_key(endpoint: str, app_name: str) -> str:
     return f"heroku_connect:health:{digest}"
 
 
-def _cache_call(method: str, *args: Any) -> Any:
-    """A call on Django's default cache; a broken cache is logged and treated as a miss."""
-    from django.core.cache import cache
+@contextmanager
+def _private_cache() -> Iterator[Any]:
+    """A connection to Django's default cache for one check or one refresh, closed afterwards.
 
+    Checks run in short-lived threads (django-health-check's executor, the refresh thread),
+    and Django's per-thread cache would leave each thread's Redis connection open until
+    garbage collection: Django's RedisCache never closes its connection pools.
+    """
+    from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+
+    cache = caches.create_connection(DEFAULT_CACHE_ALIAS)
+    try:
+        yield cache
+    finally:
+        cache.close()
+        client = cache.__dict__.get("_cache")  # RedisCache's client, if it was created
+        for pool in getattr(client, "_pools", {}).values():
+            pool.disconnect()
+
+
+def _cache_call(cache: Any, method: str, *args: Any) -> Any:
+    """A call on ``cache``; a broken cache is logged and treated as a miss."""
     try:
         return getattr(cache, method)(*args)
     except Exception:  # a broken cache must not fail the Heroku Connect check
@@ -293,8 +312,8 @@ _in_flight_lock = threading.Lock()
 _first_answer_waiter = threading.Semaphore(1)
 
 
-def _load(key: str, now: float, cache_seconds: float) -> Reading | None:
-    reading = Reading.from_cached(_cache_call("get", key))
+def _load(cache: Any, key: str, now: float, cache_seconds: float) -> Reading | None:
+    reading = Reading.from_cached(_cache_call(cache, "get", key))
     if reading is not None and reading.age(now) > cache_seconds + STALE_GRACE_SECONDS:
         return None
     return reading
@@ -303,21 +322,23 @@ def _load(key: str, now: float, cache_seconds: float) -> Reading | None:
 def _run_refresh(
     key: str, refresh: _Refresh, read: Callable[[], Reading], cache_seconds: float, owner: str
 ) -> None:
-    try:
-        refresh.reading = read()
-        _cache_call("set", key, refresh.reading.as_cached(), cache_seconds + STALE_GRACE_SECONDS)
-    except Exception:
-        logger.exception("Heroku Connect health: the refresh failed")
-    finally:
-        with _in_flight_lock:
-            _in_flight.pop(key, None)
-        refresh.done.set()
-        if _cache_call("get", f"{key}:refresh") == owner:
-            _cache_call("delete", f"{key}:refresh")
+    with _private_cache() as cache:
+        try:
+            refresh.reading = read()
+            keep = cache_seconds + STALE_GRACE_SECONDS
+            _cache_call(cache, "set", key, refresh.reading.as_cached(), keep)
+        except Exception:
+            logger.exception("Heroku Connect health: the refresh failed")
+        finally:
+            with _in_flight_lock:
+                _in_flight.pop(key, None)
+            refresh.done.set()
+            if _cache_call(cache, "get", f"{key}:refresh") == owner:
+                _cache_call(cache, "delete", f"{key}:refresh")
 
 
 def _start_refresh(
-    key: str, read: Callable[[], Reading], *, cache_seconds: float, timeout: float
+    cache: Any, key: str, read: Callable[[], Reading], *, cache_seconds: float, timeout: float
 ) -> _Refresh | None:
     """The refresh in flight in this process, a new one, or None if another process holds it."""
     with _in_flight_lock:
@@ -326,7 +347,7 @@ def _start_refresh(
         refresh = _in_flight[key] = _Refresh()
     owner = uuid.uuid4().hex
     # cache.add is atomic (SET NX on Redis); a broken cache (None) cannot coordinate processes.
-    added = _cache_call("add", f"{key}:refresh", owner, timeout + _LOCK_MARGIN_SECONDS)
+    added = _cache_call(cache, "add", f"{key}:refresh", owner, timeout + _LOCK_MARGIN_SECONDS)
     if added is False:
         with _in_flight_lock:
             _in_flight.pop(key, None)
@@ -343,7 +364,7 @@ def _start_refresh(
 
 
 def _wait_for_first_reading(
-    key: str, refresh: _Refresh | None, *, cache_seconds: float, timeout: float
+    cache: Any, key: str, refresh: _Refresh | None, *, cache_seconds: float, timeout: float
 ) -> Reading | None:
     """A reading within the read's ``timeout``, waited for by one probe per process at most."""
     if not _first_answer_waiter.acquire(blocking=False):
@@ -356,7 +377,7 @@ def _wait_for_first_reading(
                 return refresh.reading
             # Another process is asking: its answer arrives through the cache.
             time.sleep(min(0.1, left))
-            reading = _load(key, time.time(), cache_seconds)
+            reading = _load(cache, key, time.time(), cache_seconds)
             if reading is not None:
                 return reading
         return None
@@ -367,14 +388,17 @@ def _wait_for_first_reading(
 def _shared_problems(
     key: str, read: Callable[[], Reading], *, cache_seconds: float, timeout: float
 ) -> list[HealthProblem]:
-    now = time.time()
-    reading = _load(key, now, cache_seconds)
-    if reading is not None and reading.fresh(now, cache_seconds):
-        return reading.problems()
-    refresh = _start_refresh(key, read, cache_seconds=cache_seconds, timeout=timeout)
-    if reading is not None:
-        return reading.problems(stale_age=reading.age(now))
-    reading = _wait_for_first_reading(key, refresh, cache_seconds=cache_seconds, timeout=timeout)
+    with _private_cache() as cache:
+        now = time.time()
+        reading = _load(cache, key, now, cache_seconds)
+        if reading is not None and reading.fresh(now, cache_seconds):
+            return reading.problems()
+        refresh = _start_refresh(cache, key, read, cache_seconds=cache_seconds, timeout=timeout)
+        if reading is not None:
+            return reading.problems(stale_age=reading.age(now))
+        reading = _wait_for_first_reading(
+            cache, key, refresh, cache_seconds=cache_seconds, timeout=timeout
+        )
     if reading is None:
         return [HealthProblem(Severity.WARNING, NOT_KNOWN_YET, fatal=True)]
     return reading.problems()

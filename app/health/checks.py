@@ -104,9 +104,9 @@ class CeleryCheck(NamedCheck, HealthCheck):
 
     name: ClassVar[str] = "celery"
 
-    def run(self) -> None:
+    async def run(self) -> None:
         try:
-            age = heartbeat.heartbeat_age()
+            age = await heartbeat.aheartbeat_age()
         except Exception as error:
             raise ServiceUnavailable(
                 "Celery workers not known: the cache holding their heartbeat is unavailable"

@@ -19,7 +19,7 @@ from typing import Any
 from celery import bootsteps
 from django.conf import settings
 
-__all__ = ("HEARTBEAT_KEY", "WorkerHeartbeat", "heartbeat_age", "stale_after")
+__all__ = ("HEARTBEAT_KEY", "WorkerHeartbeat", "aheartbeat_age", "heartbeat_age", "stale_after")
 
 logger = logging.getLogger(__name__)
 
@@ -47,14 +47,25 @@ def beat() -> None:
     cache.set(HEARTBEAT_KEY, time.time(), timeout=KEEP_SECONDS)
 
 
+def _age(value: Any) -> float | None:
+    if not isinstance(value, float | int):
+        return None
+    return max(0.0, time.time() - value)
+
+
 def heartbeat_age() -> float | None:
     """Seconds since the newest worker heartbeat, None if there is none. Cache errors raise."""
     from django.core.cache import cache
 
-    value = cache.get(HEARTBEAT_KEY)
-    if not isinstance(value, float | int):
-        return None
-    return max(0.0, time.time() - value)
+    return _age(cache.get(HEARTBEAT_KEY))
+
+
+async def aheartbeat_age() -> float | None:
+    """:func:`heartbeat_age` for async code (Django runs it in the request's own thread, whose
+    cache connection is reused, instead of opening one per health request)."""
+    from django.core.cache import cache
+
+    return _age(await cache.aget(HEARTBEAT_KEY))
 
 
 def _beat_until(stop: threading.Event) -> None:

@@ -417,3 +417,42 @@ def test_health__heroku_connect_api_down_is_named(client, connect_api, settings)
     )
     assert results["database"] == "OK"
     assert "health-secret-token" not in response.content.decode()
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+def test_health__killed_worker_process_is_unavailable(client, settings, no_heartbeat):
+    """A worker started as the Procfile does (``celery -A app worker``) beats; killed with
+    SIGKILL (no shutdown code runs), it is reported unavailable once its heartbeat is older
+    than HEALTH_WORKER_STALE_SECONDS, and OK until then."""
+    import signal
+
+    settings.HEALTH_WORKER_STALE_SECONDS = 6  # the worker beats every 5 s (its settings)
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "app.settings.test"}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "app", "worker", "--pool", "solo",
+         "--loglevel", "warning"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while heartbeat.heartbeat_age() is None:
+            assert worker.poll() is None, "the worker exited"
+            assert time.monotonic() < deadline, "no heartbeat from the worker"
+            time.sleep(0.1)
+        assert _json(client.get("/health/?format=json"))["celery"] == "OK"
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(10)
+    killed_at = time.monotonic()
+    assert _json(client.get("/health/?format=json"))["celery"] == "OK"  # within the tolerance
+    while (celery := _json(client.get("/health/?format=json"))["celery"]) == "OK":
+        assert time.monotonic() - killed_at < 15, "still OK long after the kill"
+        time.sleep(0.25)
+    assert re.fullmatch(
+        r"Unavailable: Celery workers unavailable: last heartbeat \d+ s ago", celery
+    )
+    assert int(celery.split()[-3]) >= 6
