@@ -250,23 +250,21 @@ def run(options: Options) -> list[Result]:
                         idle_page = _p95(idle.page)
                     window = _measure(base_url, cookie, seconds=seconds, pollers=POLLERS, sim=sim)
             answers = ", ".join(f"{k}: {v}" for k, v in sorted(window.statuses.items(), key=str))
+            lines = (
+                ("page", _p95(window.page), PAGE_TARGET_SECONDS),
+                ("/health/", _p95(window.health), None),
+            )
             results += [
                 LoadResult(
-                    name=f"health load, API {scenario}: page p95 ({POLLERS} pollers vs none)",
+                    name=f"health load, API {scenario}: {what} p95 "
+                    + (f"({POLLERS} pollers vs none)" if what == "page" else f"({answers})"),
                     rows=POLLERS,
                     statements=window.api_calls,
                     baseline_statements=len(window.health),
-                    seconds=_p95(window.page),
+                    seconds=p95,
                     baseline_seconds=idle_page,
-                    max_seconds=PAGE_TARGET_SECONDS,
-                ),
-                LoadResult(
-                    name=f"health load, API {scenario}: /health/ p95 ({answers})",
-                    rows=POLLERS,
-                    statements=window.api_calls,
-                    baseline_statements=len(window.health),
-                    seconds=_p95(window.health),
-                    baseline_seconds=idle_page,
-                ),
+                    max_seconds=target,
+                )
+                for what, p95, target in lines
             ]
     return results

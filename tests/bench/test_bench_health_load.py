@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench.runner import run_bench
 
 
 @pytest.mark.slow
@@ -20,16 +17,7 @@ def test_bench__health_load_prints_both_scenarios():
     url = os.environ.get("DATABASE_URL")
     if not url:
         pytest.fail("DATABASE_URL must point at the test PostgreSQL server")
-    result = subprocess.run(
-        [sys.executable, "-W", "error", "-m", "bench", "--rows", "5", "--repeat", "1",
-         "health_load"],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": url},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )  # fmt: skip
+    result = run_bench("--rows", "5", "--repeat", "1", "health_load", database_url=url)
     assert result.returncode in (0, 1), result.stderr[-3000:]  # 1 = the page missed 1 s
     lines = result.stdout.splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("benchmark"))
