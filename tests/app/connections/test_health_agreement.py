@@ -137,3 +137,10 @@ def test_health__hanging_api_answered_from_the_last_answer(watched, client, sett
     time.sleep(0.2)
     assert watched.status()["api_requests"] == before + 1
     watched.clear_faults()
+
+
+def test_health_class__model_choices_are_the_library_classes():
+    """The pages store and label the library's classes: same values, labels and order."""
+    from app.connections.models import HealthClass
+
+    assert HealthClass.choices == [(h.value, h.label) for h in states.HealthClass]
