@@ -68,14 +68,16 @@ async def aheartbeat_age() -> float | None:
     return _age(await cache.aget(HEARTBEAT_KEY))
 
 
+def _try_beat() -> None:
+    try:
+        beat()
+    except Exception:  # the cache is down: try again at the next beat
+        logger.warning("worker heartbeat: the cache is unavailable", exc_info=True)
+
+
 def _beat_until(stop: threading.Event) -> None:
-    while True:
-        try:
-            beat()
-        except Exception:  # the cache is down: try again at the next beat
-            logger.warning("worker heartbeat: the cache is unavailable", exc_info=True)
-        if stop.wait(_interval()):
-            return
+    while not stop.wait(_interval()):
+        _try_beat()
 
 
 class WorkerHeartbeat(bootsteps.StartStopStep):
@@ -89,6 +91,7 @@ class WorkerHeartbeat(bootsteps.StartStopStep):
 
     def start(self, parent: Any) -> None:
         self.stop(parent)
+        _try_beat()  # a worker that is ready has beaten at least once
         self._stop = threading.Event()
         threading.Thread(
             target=_beat_until, args=(self._stop,), name="worker-heartbeat", daemon=True

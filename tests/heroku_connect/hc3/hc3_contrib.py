@@ -125,3 +125,14 @@ def test_hc3__each_check_asks_the_api_again(fake_api):
     second.run_check()
     assert [kind for kind, _ in _messages(first)] == [ServiceUnavailable]
     assert second.errors == []
+
+
+def test_hc3__answers_shared_when_the_cache_setting_is_on(fake_api, settings):
+    """With HEROKU_CONNECT_HEALTH_CACHE_SECONDS the 3.x check reuses the API's answer."""
+    settings.HEROKU_CONNECT_HEALTH_CACHE_SECONDS = 60
+    _connection(fake_api, state="SYSTEM_ERROR")
+    for _ in range(3):
+        check = HerokuConnectHealthCheck()
+        check.run_check()
+        assert [kind for kind, _ in _messages(check)] == [ServiceUnavailable]
+    assert len(fake_api.requests) == 2  # one list + one deep GET
