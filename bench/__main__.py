@@ -19,6 +19,7 @@ BENCHMARKS = (
     "bench.import_end_to_end",
     "bench.dashboard_reads",
     "bench.sim_engine",
+    "bench.health_load",
 )
 
 

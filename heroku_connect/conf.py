@@ -13,7 +13,7 @@ setting                                     default
 ``HEROKU_CONNECT_API_ENDPOINT``             env ``HEROKU_CONNECT_API_ENDPOINT``, else the EU API
 ``HEROKU_AUTH_TOKEN``                       env ``HEROKU_AUTH_TOKEN``, else ``""``
 ``HEROKU_CONNECT_WRITE_MODE_CACHE_SECONDS`` ``300``
-``HEROKU_CONNECT_HEALTH_CACHE_SECONDS``     ``60``
+``HEROKU_CONNECT_HEALTH_CACHE_SECONDS``     ``0`` (off: each health check asks the API)
 ``HEROKU_CONNECT_API_TIMEOUT``              ``30`` (seconds per API call)
 ``HEROKU_CONNECT_TEST_DEVELOPMENT_SCHEMA``  ``False``: test databases get the tables only
 ``HEROKU_CONNECT_API_RETRIES``              ``2`` (retries of an idempotent call)
@@ -43,8 +43,9 @@ class HerokuConnectAppConf(AppConf):
     )
     #: How long the connections' write algorithm is cached (seconds).
     HEROKU_CONNECT_WRITE_MODE_CACHE_SECONDS = 300
-    #: How long the health check reuses Heroku Connect API results (seconds).
-    HEROKU_CONNECT_HEALTH_CACHE_SECONDS = 60
+    #: How long the health check reuses Heroku Connect API answers (seconds); 0 asks every time,
+    #: like the public package. Set it to share answers between probes (see heroku_connect.health).
+    HEROKU_CONNECT_HEALTH_CACHE_SECONDS = 0
     #: Seconds per Heroku Connect API call (the public package's fixed 30 s by default).
     HEROKU_CONNECT_API_TIMEOUT = 30
     #: Build test databases with the development schema (capture triggers, ``hc_capture_*``

@@ -6,14 +6,12 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from heroku_connect import states
 
-class HealthClass(models.TextChoices):
-    HEALTHY = "healthy", "Healthy"
-    TRANSIENT = "transient", "Transient"
-    WARNING = "warning", "Warning"
-    SETUP_NEEDED = "setup_needed", "Setup needed"
-    UNHEALTHY = "unhealthy", "Unhealthy"
-    UNKNOWN = "unknown", "Unknown"
+#: The library's health classes as model choices (values and labels come from the library).
+HealthClass = models.TextChoices(
+    "HealthClass", [(health.name, (health.value, health.label)) for health in states.HealthClass]
+)
 
 
 class RefreshRun(models.Model):

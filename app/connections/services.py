@@ -1,4 +1,4 @@
-"""Writes: health classification, the status refresh, deployed-mapping fetches, imports, actions.
+"""Writes: the status refresh, deployed-mapping fetches, imports, actions.
 
 API calls are never made inside a database transaction: every function calls the API first and
 then stores what it got in a short transaction. The client is passed in (``client``), built by
@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from app.audit.services import record_action
+from heroku_connect.states import ConnectionState, connection_health, mapping_health
 
 from .diff import diff_mappings, required_fields_from_describe
 from .errors import NotConfigured, api_error_kind, describe_api_error, is_api_error
@@ -38,7 +39,6 @@ from .models import (
     Notification,
     RefreshRun,
 )
-from .states import ConnectionState, connection_health, mapping_health
 
 logger = logging.getLogger(__name__)
 

@@ -10,6 +10,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_EXPIRES = timedelta(days=1)
+# Worker heartbeat read by /health/ (app/health/heartbeat.py): written every 5 s; the workers
+# count as gone after 30 s without one (a busy worker keeps beating).
+HEALTH_WORKER_HEARTBEAT_SECONDS = 5
+HEALTH_WORKER_STALE_SECONDS = 30
 # Tasks are registered by the dashboard apps; each app adds its entries in its own module.
 CELERY_BEAT_SCHEDULE: dict = {}
 

@@ -18,3 +18,6 @@ DATABASE_ROUTERS = ["heroku_connect.db.router.HerokuConnectRouter"]
 # Web requests call the API while a browser waits: stay well under the Heroku router's 30 s
 # limit (H12), so a hanging API ends in our banner, not the router's error page.
 HEROKU_CONNECT_API_TIMEOUT = 10
+# /health/ shares Heroku Connect API answers between probes for 60 s (failures 15 s), so uptime
+# pollers neither flood the API nor hold web threads while it hangs (heroku_connect.health).
+HEROKU_CONNECT_HEALTH_CACHE_SECONDS = 60

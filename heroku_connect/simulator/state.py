@@ -651,6 +651,12 @@ class SimulatorState:
         with self.lock:
             self.requests[f"{method} {path.rstrip('/') or '/'}"] += 1
 
+    @property
+    def api_requests(self) -> int:
+        """Requests on the authenticated API (faulted ones too) since the last reset."""
+        with self.lock:
+            return sum(self.requests.values())
+
     def request_counts(self) -> dict[str, int]:
         """``{"POST /api/v3/connections/<id>/actions/import": 1, ...}`` since the last reset."""
         with self.lock:

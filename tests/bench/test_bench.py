@@ -10,6 +10,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests.bench.runner import run_bench
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -30,15 +32,7 @@ def database_url():
 def test_bench__admin_retry_prints_the_table_and_drops_its_database(database_url):
     """The admin-retry benchmark prints one line per case with statements and ratios."""
     before = _bench_databases(database_url)
-    result = subprocess.run(
-        [sys.executable, "-Werror", "-m", "bench", "--rows", "20", "--repeat", "1", "admin_retry"],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": database_url},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = run_bench("--rows", "20", "--repeat", "1", "admin_retry", database_url=database_url)
     assert result.returncode in (0, 1), result.stderr  # 1 = a target missed, still a table
     lines = result.stdout.splitlines()
     assert lines[0].split()[:3] == ["benchmark", "rows", "stmts"]

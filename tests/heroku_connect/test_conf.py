@@ -69,7 +69,7 @@ def test_conf__defaults_without_environment():
         "HEROKU_CONNECT_API_ENDPOINT": "https://connect-eu.heroku.com/api/v3",
         "HEROKU_AUTH_TOKEN": "",
         "HEROKU_CONNECT_WRITE_MODE_CACHE_SECONDS": 300,
-        "HEROKU_CONNECT_HEALTH_CACHE_SECONDS": 60,
+        "HEROKU_CONNECT_HEALTH_CACHE_SECONDS": 0,
     }
 
 

@@ -5,8 +5,10 @@
 * 3.x: registered by adding ``heroku_connect.contrib.heroku_connect_health_check`` to
   ``INSTALLED_APPS``; ``check_status()`` collects the problems in ``errors``.
 
-Both share :func:`heroku_connect.health.connect_health` (cached API results, bounded timeout,
-unknown states reported as warnings).
+Both share :func:`heroku_connect.health.connect_health`: states classified by the state table of
+:mod:`heroku_connect.states` (unhealthy and setup-needed states unavailable; paused, in-progress
+and unknown states warnings), a bounded timeout, and API answers shared for
+``HEROKU_CONNECT_HEALTH_CACHE_SECONDS`` if set (off by default: each check asks the API).
 """
 
 from __future__ import annotations
@@ -17,8 +19,6 @@ import logging
 
 from heroku_connect.health import (
     DEFAULT_HEALTH_TIMEOUT,
-    MISSING_CONFIGURATION,
-    UNABLE_TO_RETRIEVE,
     HealthProblem,
     Severity,
     connect_health,
@@ -47,9 +47,6 @@ except ImportError:
     _HealthCheck4 = None
 
 __all__ = ("HerokuConnectHealthCheck",)
-
-#: Problems that end the check at once (raised, not collected).
-_FATAL_MESSAGES = frozenset({MISSING_CONFIGURATION, UNABLE_TO_RETRIEVE})
 
 _EXCEPTIONS: dict[Severity, type[HealthCheckException]] = {
     Severity.UNAVAILABLE: ServiceUnavailable,
@@ -119,6 +116,6 @@ else:
         def check_status(self) -> None:
             for problem in self.problems():
                 error = _EXCEPTIONS[problem.severity](problem.message)
-                if problem.message in _FATAL_MESSAGES:
+                if problem.fatal:  # no state is known: end the check at once
                     raise error
                 self.add_error(error)

@@ -142,6 +142,7 @@ def status(server: ApiServer, request: Request) -> Response:
             "ordered_writes": connection.ordered_writes,
             "mappings": {m.object_name: m.state.value for m in connection.mappings.values()},
             "faults": server.state.current_faults().as_json(),
+            "api_requests": server.state.api_requests,
             "api_url": server.api_url,
         },
     )

@@ -11,7 +11,7 @@ import datetime
 from typing import TYPE_CHECKING, Any
 
 from heroku_connect.simulator.handlers.common import API, C, M, connection_or_404, mapping_or_404
-from heroku_connect.simulator.handlers.representations import OK_MAPPING_STATES
+from heroku_connect.simulator.handlers.representations import mapping_ok
 from heroku_connect.simulator.routing import HttpError, Request, Response, route
 from heroku_connect.simulator.state import Connection, ConnectionState, utcnow
 
@@ -123,7 +123,7 @@ def diagnose(connection: Connection) -> dict[str, Any]:
             _check(
                 "MAPPING_STATE_OK",
                 "Mapping State",
-                m.state in OK_MAPPING_STATES,
+                mapping_ok(m),
                 f"The mapping is {m.state.value}.",
             ),
         ]

@@ -11,12 +11,13 @@ import psycopg
 from heroku_connect.simulator.handlers import queries
 from heroku_connect.simulator.handlers.common import iso
 from heroku_connect.simulator.state import Connection, Mapping, MappingState, utcnow
+from heroku_connect.states import HealthClass, mapping_health
 
 if TYPE_CHECKING:
     from heroku_connect.simulator.server import ApiServer
 
 __all__ = (
-    "OK_MAPPING_STATES",
+    "mapping_ok",
     "connection_json",
     "discovery_item",
     "mapping_json",
@@ -26,16 +27,11 @@ __all__ = (
 REGION = "us"
 CELL = "virginia-sim"
 
-#: Mapping states the simulator reports as fine (``mappings_summary_state``, diagnose).
-OK_MAPPING_STATES = {
-    MappingState.DATA_SYNCED,
-    MappingState.RESYNC,
-    MappingState.RELOAD_TABLE,
-    MappingState.POLLING_SF_CHANGES,
-    MappingState.POLLING_SF_BULK,
-    MappingState.POLLING_SF_FOR_DELETES,
-    MappingState.INITIAL,
-}
+
+def mapping_ok(mapping: Mapping) -> bool:
+    """Not in an error: healthy or in progress in the state table (drives
+    ``mappings_summary_state`` and diagnose's ``MAPPING_STATE_OK``)."""
+    return mapping_health(mapping.state) in (HealthClass.HEALTHY, HealthClass.TRANSIENT)
 
 
 def mapping_json(
@@ -168,7 +164,7 @@ def regions_and_cells(server: ApiServer) -> dict[str, Any]:
 
 
 def _summary_state(connection: Connection) -> str:
-    bad = [m for m in connection.mappings.values() if m.state not in OK_MAPPING_STATES]
+    bad = [m for m in connection.mappings.values() if not mapping_ok(m)]
     return "OK" if not bad else "ERROR"
 
 

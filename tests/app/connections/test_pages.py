@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from app.connections import services, states
+from app.connections import services
 from app.connections.models import DeployedMapping, ImportJob, RefreshRun
 from tests.app.connections.factories import connection_payload, mapping_payload, stored_connection
 
@@ -253,17 +253,6 @@ def test_action__api_not_configured_is_a_banner(boss_client, settings):
     entry = AuditEntry.objects.get()
     assert entry.action == "connections.pause"
     assert entry.outcome == "error"
-
-
-def test_states__health_classification():
-    assert states.connection_health("IDLE") == "healthy"
-    assert states.connection_health("IMPORT_CONFIGURATION") == "transient"
-    assert states.connection_health("NEED_AUTHENTICATION") == "setup_needed"
-    assert states.connection_health("DB_UNAVAILABLE") == "unhealthy"
-    assert states.connection_health("SOMETHING_NEW") == "unknown"
-    assert states.mapping_health("SCHEMA_CHANGED") == "transient"
-    assert states.mapping_health("BAD_CONFIG") == "unhealthy"
-    assert states.mapping_health("SYNCED") == "unknown"
 
 
 @pytest.mark.django_db(transaction=True)

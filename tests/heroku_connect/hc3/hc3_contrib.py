@@ -64,12 +64,13 @@ def test_hc3__healthy_connection_has_no_errors(fake_api):
 
 
 def test_hc3__check_status_collects_errors_with_message(fake_api):
-    """check_status() adds one error per problem; each has .message."""
+    """check_status() adds one error per problem (a paused connection is a warning, as the
+    state table classes it); each has .message."""
     _connection(fake_api, state="PAUSED", mapping="BAD_CONFIG")
     check = HerokuConnectHealthCheck()
     check.check_status()
     assert _messages(check) == [
-        (ServiceUnavailable, "Connection state for 'hcop' is 'PAUSED'"),
+        (ServiceWarning, "Connection state for 'hcop' is 'PAUSED'"),
         (ServiceUnavailable, "mapping Contact on connection hcop is in state BAD_CONFIG"),
     ]
 
@@ -93,11 +94,13 @@ def test_hc3__missing_configuration_raises(settings):
 
 
 def test_hc3__api_error_is_unexpected_result(fake_api):
-    """An HTTP error: ServiceReturnedUnexpectedResult, the token never in the text."""
+    """An HTTP error: ServiceReturnedUnexpectedResult naming the status, never the token."""
     fake_api.add("GET", "/connections", status=500, body={"message": "hc3-secret-token"})
     with pytest.raises(ServiceReturnedUnexpectedResult) as caught:
         HerokuConnectHealthCheck().check_status()
-    assert caught.value.message == "Unable to retrieve connection state"
+    assert caught.value.message == (
+        "Unable to retrieve connection state: the Heroku Connect API answered HTTP 500"
+    )
     check = HerokuConnectHealthCheck()
     check.run_check()
     assert "hc3-secret-token" not in check.pretty_status()
@@ -110,3 +113,26 @@ def test_hc3__check_mixin_reports_through_plugin_dir(fake_api):
     assert [error.message for error in errors] == [
         "Connection state for 'hcop' is 'NEED_AUTHENTICATION'"
     ]
+
+
+def test_hc3__each_check_asks_the_api_again(fake_api):
+    """No cache setting: a new check sees a state change at once (like the public package)."""
+    _connection(fake_api, state="SYSTEM_ERROR")
+    first = HerokuConnectHealthCheck()
+    first.run_check()
+    _connection(fake_api, state="IDLE")
+    second = HerokuConnectHealthCheck()
+    second.run_check()
+    assert [kind for kind, _ in _messages(first)] == [ServiceUnavailable]
+    assert second.errors == []
+
+
+def test_hc3__answers_shared_when_the_cache_setting_is_on(fake_api, settings):
+    """With HEROKU_CONNECT_HEALTH_CACHE_SECONDS the 3.x check reuses the API's answer."""
+    settings.HEROKU_CONNECT_HEALTH_CACHE_SECONDS = 60
+    _connection(fake_api, state="SYSTEM_ERROR")
+    for _ in range(3):
+        check = HerokuConnectHealthCheck()
+        check.run_check()
+        assert [kind for kind, _ in _messages(check)] == [ServiceUnavailable]
+    assert len(fake_api.requests) == 2  # one list + one deep GET

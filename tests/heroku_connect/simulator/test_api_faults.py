@@ -50,6 +50,16 @@ def test_fault__timeout_outlasts_the_client(simulator, control):
     assert session(simulator).get(connection_url(simulator), timeout=5).status_code == 200
 
 
+def test_status__counts_api_requests_faulted_or_not(simulator, control):
+    """api_requests counts every authenticated API request (faulted ones too), not control calls."""
+    before = control.status()["api_requests"]
+    session(simulator).get(connection_url(simulator), timeout=5)
+    control.set_faults(status=500)
+    session(simulator).get(connection_url(simulator), timeout=5)
+    control.clear_faults()
+    assert control.status()["api_requests"] == before + 2
+
+
 def test_fault__unauthorized_even_with_the_right_token(simulator, control):
     """unauthorized: 401 for every call, as when the token was revoked."""
     control.set_faults(unauthorized=True)
