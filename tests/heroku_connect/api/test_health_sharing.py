@@ -116,9 +116,10 @@ def test_sharing__stale_answer_served_at_once_while_one_refresh_hangs(fake_api):
     assert _list_calls(fake_api) == 2
 
 
-def test_sharing__failure_reused_then_recovery_seen(fake_api, monkeypatch):
+def test_sharing__failure_reused_then_recovery_seen(fake_api, monkeypatch, settings):
     """A failed answer is reused for FAILURE_CACHE_SECONDS, not the whole cache period."""
     monkeypatch.setattr(health, "FAILURE_CACHE_SECONDS", 0.3)
+    settings.HEROKU_CONNECT_API_RETRIES = 0  # the 503 is the answer, not retried away
     fake_api.add("GET", "/connections", Reply(503, {}), Reply(200, {"results": []}))
     probe = _probe(fake_api.api_url)
     assert [p.message for p in probe()] == [
