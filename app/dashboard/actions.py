@@ -42,6 +42,7 @@ ALGORITHM_CHOICES = {
 }
 
 _ID_PATTERN = re.compile(r"(live|archive):([1-9][0-9]{0,17})")
+_ID_SEPARATORS = re.compile(r"[\s,]+")
 
 
 class ActionInputError(ValueError):
@@ -50,6 +51,19 @@ class ActionInputError(ValueError):
 
 class WriteAlgorithmUnavailable(RuntimeError):
     """The write algorithm could not be looked up; the message is safe to show to operators."""
+
+
+class SelectionGrew(RuntimeError):
+    """The selection has more FAILED rows than the operator confirmed: nothing was changed and
+    the operator is asked again."""
+
+    def __init__(self, *, confirmed: int, found: int) -> None:
+        super().__init__(
+            f"The selection now has {found:,} FAILED writes, more than the {confirmed:,} you "
+            "confirmed; nothing was changed. Check the new count and confirm again."
+        )
+        self.confirmed = confirmed
+        self.found = found
 
 
 class SelectionLike(Protocol):
@@ -102,12 +116,23 @@ class IdSelection:
         return {"ids": self.tokens()}
 
 
-def parse_ids(tokens: Iterable[str]) -> IdSelection:
-    """``["live:12", "archive:7"]`` -> :class:`IdSelection`; anything else is an input error."""
+def parse_ids(values: Iterable[str]) -> IdSelection:
+    """``["live:12 archive:7", "live:3"]`` -> :class:`IdSelection`; anything else is an input error.
+
+    Each value may carry several tokens separated by commas or whitespace, so a long selection
+    travels in one form field (Django refuses requests with more than
+    ``DATA_UPLOAD_MAX_NUMBER_FIELDS`` fields before the app could explain its own limit).
+    """
+    tokens = [token for value in values for token in _ID_SEPARATORS.split(value) if token]
+    if len(tokens) > MAX_EXPLICIT_IDS:
+        raise ActionInputError(
+            f"Too many rows selected ({len(tokens):,}); select at most {MAX_EXPLICIT_IDS:,} "
+            "or use the filter instead."
+        )
     live: set[int] = set()
     archive: set[int] = set()
     for token in tokens:
-        match = _ID_PATTERN.fullmatch(token.strip())
+        match = _ID_PATTERN.fullmatch(token)
         if match is None:
             raise ActionInputError(
                 f"Invalid row id {token[:40]!r}: expected live:<id> or archive:<id>."
@@ -115,12 +140,25 @@ def parse_ids(tokens: Iterable[str]) -> IdSelection:
         (live if match[1] == "live" else archive).add(int(match[2]))
     if not live and not archive:
         raise ActionInputError("No rows selected.")
-    if len(live) + len(archive) > MAX_EXPLICIT_IDS:
-        raise ActionInputError(
-            f"Too many rows selected ({len(live) + len(archive)}); select at most "
-            f"{MAX_EXPLICIT_IDS} or use the filter instead."
-        )
     return IdSelection(tuple(sorted(live)), tuple(sorted(archive)))
+
+
+def selection_for(kind: str, params: Mapping[str, Any]) -> SelectionLike:
+    """The selection of a confirmation (or a bulk job): ``ids`` or ``filter`` parameters as
+    :meth:`SelectionLike.as_params` gave them. Invalid parameters raise
+    :class:`ActionInputError` / ``filters.InvalidFilter``."""
+    from app.dashboard import filters
+
+    if kind == "ids":
+        ids = params.get("ids")
+        if not isinstance(ids, list) or not all(isinstance(token, str) for token in ids):
+            raise ActionInputError("Invalid row ids.")
+        return parse_ids(ids)
+    if kind == "filter":
+        if not all(isinstance(value, str) for value in params.values()):
+            raise ActionInputError("Invalid filter.")
+        return filters.selection_from_params(params)
+    raise ActionInputError(f"Unknown selection kind {str(kind)[:20]!r}.")
 
 
 @dataclass(frozen=True)
@@ -399,12 +437,15 @@ def perform_action(
     user: Any,
     algorithm: WriteAlgorithm | None = None,
     audit_action: str | None = None,
+    confirmed_count: int | None = None,
 ) -> ActionResult:
     """Retry or ignore the FAILED rows of ``selection`` (live and archived) in one transaction.
 
     A retry without ``algorithm`` looks it up first (:class:`WriteAlgorithmUnavailable` if that
-    fails; nothing is changed). The audit entry is written in the same transaction on success
-    and on its own after a failure, which is re-raised.
+    fails; nothing is changed). With ``confirmed_count`` (what the operator confirmed), changing
+    more rows than that rolls everything back and raises :class:`SelectionGrew` (not audited:
+    nothing happened, the operator is asked again). The audit entry is written in the same
+    transaction on success and on its own after a failure, which is re-raised.
     """
     if action not in ACTIONS:
         raise ActionInputError(f"Unknown action {action!r}.")
@@ -424,6 +465,8 @@ def perform_action(
                 live = trigger_log.ignore_failed(narrowed.live)
                 archive = trigger_log.ignore_failed(narrowed.archive)
             result = ActionResult(action, live, archive, algorithm if action == RETRY else None)
+            if confirmed_count is not None and result.total > confirmed_count:
+                raise SelectionGrew(confirmed=confirmed_count, found=result.total)
             record_action(
                 user=user,
                 action=audit_action,
@@ -434,6 +477,8 @@ def perform_action(
             )
             if result.total:
                 transaction.on_commit(_refresh_stats_soon, robust=True)
+    except SelectionGrew:
+        raise
     except Exception as error:
         record_action(
             user=user,

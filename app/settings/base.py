@@ -146,5 +146,7 @@ LOGGING = {
 
 # The dashboard's own tunables.
 DASHBOARD_PAGE_SIZE = get_int(ENV, "DASHBOARD_PAGE_SIZE", 50)
+# Seconds a retry/ignore confirmation page stays valid (its signed scope expires afterwards).
+DASHBOARD_CONFIRMATION_MAX_AGE = get_int(ENV, "DASHBOARD_CONFIRMATION_MAX_AGE", 30 * 60)
 # Bearer token for /api/*.json (scripts, monitors); empty disables token access.
 DASHBOARD_API_TOKEN = ENV.get("DASHBOARD_API_TOKEN", "")

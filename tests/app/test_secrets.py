@@ -26,6 +26,7 @@ from app.celery import app as celery_app
 from app.connections import services, tasks
 from app.connections.models import Connection, ImportJob, Mapping, RefreshRun
 from heroku_connect.mapping import get_mapping
+from tests.app.dashboard.confirming import confirm_and_perform
 from tests.app.test_url_security import ALL_PERMISSIONS, API, DISCOVERED, POST, ROUTES, make_user
 from tests.heroku_connect.trigger_log.factories import make_log
 
@@ -143,7 +144,7 @@ def test_pages__no_secret_on_any_page(secrets, logs, boss):
         if ROUTES[name].kind == POST:
             continue
         url = reverse(name, kwargs=_sample_kwargs(name, conn, mapping))
-        response = boss.get(url)
+        response = boss.get(url, ROUTES[name].query)
         assert response.status_code == 200, (url, response.status_code)
         assert "no-store" in response["Cache-Control"], url  # never kept by a proxy or browser
         assert_response_clean(response, url)
@@ -277,9 +278,9 @@ def test_logs__no_salesforce_data(simulator, caplog, settings):
         assert client.get(reverse("dashboard:detail", args=["live", log.id])).status_code == 200
     ids = {"ids": [f"live:{log.id}" for log in failed[:2]]}
     assert client.get(reverse("dashboard:retry_confirm"), ids).status_code == 200
-    assert client.post(reverse("dashboard:retry"), {"scope": "ids", **ids}).status_code == 302
+    assert confirm_and_perform(client, "retry", ids).status_code == 302
     ignore = {"ids": [f"live:{failed[2].id}"]}
-    assert client.post(reverse("dashboard:ignore"), {"scope": "ids", **ignore}).status_code == 302
+    assert confirm_and_perform(client, "ignore", ignore).status_code == 302
     stats.refresh_stats()
     policy = AutoRetryPolicy.current()
     policy.enabled = True
