@@ -23,6 +23,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
 from app.audit.models import AutoRetryAttempt, AutoRetryPolicy
+from app.core.db import is_statement_timeout
 from app.core.redirects import next_path
 from app.dashboard import actions, autoretry, confirmations, filters
 from app.dashboard.access import (
@@ -173,7 +174,9 @@ def _perform(request: HttpRequest, action: str) -> HttpResponse:
     except LookupError as problem:  # a mapped table is missing: nothing changed
         messages.error(request, f"Nothing changed: {problem}")
         return HttpResponseRedirect(next_url)
-    except Exception:
+    except Exception as error:
+        if is_statement_timeout(error):
+            raise  # the statement-timeout page (app.core.middleware) says what happened
         logger.exception("Dashboard %s failed", action)
         messages.error(request, "Nothing changed: the operation failed; see the server log.")
         return HttpResponseRedirect(next_url)

@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 
 from app.audit.models import Outcome
 from app.audit.services import record_action
+from app.core.db import is_statement_timeout
 from app.dashboard import errors
 from app.dashboard.stats import refresh_stats_task
 from heroku_connect import trigger_log
@@ -513,4 +514,6 @@ def error_message(error: BaseException) -> str:
         return str(error)
     if isinstance(error, LookupError):  # a mapped table missing from the schema
         return str(error)
+    if is_statement_timeout(error):
+        return "The database took too long (statement timeout); the transaction was rolled back."
     return f"The operation failed ({type(error).__name__}); see the server log."

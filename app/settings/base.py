@@ -12,6 +12,7 @@ from .environment import (
     get_list,
     redis_settings,
     running_on_heroku,
+    web_statement_timeout_ms,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -52,6 +53,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "app.core.middleware.StatementTimeoutMiddleware",
 ]
 
 ROOT_URLCONF = "app.urls"
@@ -74,6 +76,8 @@ TEMPLATES = [
 
 DATABASE_URL = ENV.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/heroku_connect_operator")
 DATABASES = {"default": database_config(DATABASE_URL, on_heroku=ON_HEROKU)}
+# PostgreSQL statement_timeout of the web process only (installed by app/wsgi.py), in ms.
+WEB_STATEMENT_TIMEOUT_MS = web_statement_timeout_ms(ENV)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = ENV.get("REDIS_URL", "redis://127.0.0.1:6379/0")
