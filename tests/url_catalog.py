@@ -20,7 +20,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from app.audit.models import AuditEntry, AutoRetryPolicy
 from app.connections.models import ImportJob
-from app.dashboard.models import StatsRun
+from app.dashboard.models import BulkActionJob, StatsRun
 from heroku_connect.models import TriggerLog, TriggerLogArchive
 
 CONNECTION_ID = "5b7e3b52-0000-4000-8000-000000000001"
@@ -67,6 +67,9 @@ ROUTES: dict[str, Route] = {
     "dashboard:retry": Route(POST, RETRY),
     "dashboard:ignore": Route(POST, IGNORE),
     "dashboard:autoretry": Route(CONFIRM, VIEW, post_permission=RETRY),
+    "dashboard:bulk_job": Route(READ, VIEW, {"pk": 1}),
+    # (the job's own action permission is checked too: tests/app/dashboard/test_bulk.py)
+    "dashboard:bulk_job_cancel": Route(POST, VIEW, {"pk": 1}),
     "audit:list": Route(READ, AUDIT),
     "audit:export": Route(READ, AUDIT),
     "connections:status": Route(READ, VIEW),
@@ -156,6 +159,9 @@ def state_counts(*, statistics: bool = True) -> dict[str, Any]:
     counts: dict[str, Any] = {
         "audit entries": AuditEntry.objects.count(),
         "import jobs": ImportJob.objects.count(),
+        "bulk jobs": sorted(
+            BulkActionJob.objects.values_list("pk", "state", "cancel_requested_at")
+        ),
         "auto-retry policy": _policy(),
         "trigger log": sorted(
             TriggerLog.objects.order_by().values_list("state").annotate(n=Count("pk"))

@@ -17,15 +17,15 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from app.audit.models import AutoRetryAttempt, AutoRetryPolicy
 from app.core.db import is_statement_timeout
 from app.core.redirects import next_path
-from app.dashboard import actions, autoretry, confirmations, filters
+from app.dashboard import actions, autoretry, bulk, confirmations, filters
 from app.dashboard.access import (
     IGNORE_WRITES,
     RETRY_WRITES,
@@ -39,6 +39,7 @@ from app.dashboard.actions import (
     SelectionLike,
     WriteAlgorithmUnavailable,
 )
+from app.dashboard.models import BulkActionJob
 from heroku_connect.states import WriteAlgorithm
 
 logger = logging.getLogger(__name__)
@@ -112,6 +113,8 @@ def _confirm_page(
         "merged_effects": plan.retry_effects(actions.ALGORITHM_CHOICES["merged"]),
         "ordered_effects": plan.retry_effects(actions.ALGORITHM_CHOICES["ordered"]),
         "perform_url": reverse(f"dashboard:{action}"),
+        "runs_as_job": bulk.runs_as_job(plan.total),
+        "batch_size": bulk.batch_size(),
     }
     return render(request, "dashboard/actions/confirm.html", context, status=status)
 
@@ -140,6 +143,8 @@ def _perform(request: HttpRequest, action: str) -> HttpResponse:
         algorithm = actions.parse_algorithm(request.POST.get("write_algorithm"))
     except (confirmations.InvalidConfirmation, ActionInputError, filters.InvalidFilter) as problem:
         return _bad_request(request, str(problem))
+    if bulk.runs_as_job(confirmed.count):
+        return _start_job(request, action, confirmed, selection, algorithm, next_url)
     try:
         result = actions.perform_action(
             action,
@@ -190,6 +195,58 @@ def _perform(request: HttpRequest, action: str) -> HttpResponse:
     return HttpResponseRedirect(next_url)
 
 
+def _start_job(
+    request: HttpRequest,
+    action: str,
+    confirmed: confirmations.Confirmation,
+    selection: SelectionLike,
+    algorithm: WriteAlgorithm | None,
+    next_url: str,
+) -> HttpResponse:
+    """A large selection: re-count it, then hand it to a background job and show its progress."""
+    ask_again = {"next_url": next_url, "algorithm": algorithm}
+    plan = actions.plan_action(action, selection, algorithm=algorithm, look_up=False)
+    if plan.total > confirmed.count:
+        grew = SelectionGrew(confirmed=confirmed.count, found=plan.total)
+        return _confirm_page(
+            request, action, confirmed.kind, selection, error=str(grew), status=409, **ask_again
+        )
+    chosen = algorithm is not None
+    try:
+        if action == actions.RETRY and algorithm is None:
+            algorithm = actions.lookup_write_algorithm()
+        job = bulk.start_job(
+            action=action,
+            kind=confirmed.kind,
+            selection=selection,
+            confirmed_count=confirmed.count,
+            confirmation=confirmed.nonce,
+            user=request.user,
+            algorithm=algorithm if action == actions.RETRY else None,
+            chosen=chosen,
+        )
+    except WriteAlgorithmUnavailable as problem:
+        return _confirm_page(
+            request,
+            action,
+            confirmed.kind,
+            selection,
+            next_url=next_url,
+            algorithm=None,
+            error=str(problem),
+            look_up=False,
+            status=503,
+        )
+    except bulk.JobAlreadyStarted as started:
+        return redirect("dashboard:bulk_job", pk=started.job.pk)
+    messages.info(
+        request,
+        f"{job.get_action_display()} of {confirmed.count:,} writes started as job #{job.pk}; "
+        "this page follows its progress.",
+    )
+    return redirect("dashboard:bulk_job", pk=job.pk)
+
+
 @require_http_methods(["GET", "POST"])
 @require_perm(RETRY_WRITES)
 def retry_confirm(request: HttpRequest) -> HttpResponse:
@@ -213,6 +270,47 @@ def retry(request: HttpRequest) -> HttpResponse:
 @require_perm(IGNORE_WRITES)
 def ignore(request: HttpRequest) -> HttpResponse:
     return _perform(request, actions.IGNORE)
+
+
+# --- Bulk jobs ------------------------------------------------------------------------------
+
+#: htmx (and static/connections/progress.js) stop polling when a response has this status.
+HTMX_STOP_POLLING = 286
+#: The permission needed to act on (cancel) a job of each action.
+ACTION_PERMISSIONS = {actions.RETRY: RETRY_WRITES, actions.IGNORE: IGNORE_WRITES}
+
+
+@require_GET
+@require_perm(VIEW_DASHBOARD)
+def bulk_job(request: HttpRequest, pk: int) -> HttpResponse:
+    """Progress of one bulk job: htmx requests get the partial, 286 once it has ended."""
+    job = get_object_or_404(BulkActionJob.objects.select_related("requested_by"), pk=pk)
+    context = {
+        "job": job,
+        "can_cancel": job.is_active and request.user.has_perm(ACTION_PERMISSIONS[job.action]),
+    }
+    if getattr(request, "htmx", False):
+        status = 200 if job.is_active else HTMX_STOP_POLLING
+        return render(request, "dashboard/actions/_job_progress.html", context, status=status)
+    return render(request, "dashboard/actions/job.html", context)
+
+
+@require_POST
+@require_perm(VIEW_DASHBOARD)
+def bulk_job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """Stop a job before its next batch (needs the permission of the job's action)."""
+    job = get_object_or_404(BulkActionJob, pk=pk)
+    permission = ACTION_PERMISSIONS[job.action]
+    if not request.user.has_perm(permission):
+        return forbidden(request, permission)
+    job = bulk.request_cancel(job.pk, user=request.user)
+    if job.state == BulkActionJob.State.CANCELLED:
+        messages.info(request, f"Job #{job.pk} cancelled: {job.done:,} writes had been changed.")
+    elif job.is_active:
+        messages.info(request, f"Job #{job.pk} stops after its current batch.")
+    else:
+        messages.info(request, f"Job #{job.pk} had already ended ({job.get_state_display()}).")
+    return redirect("dashboard:bulk_job", pk=job.pk)
 
 
 # --- Auto-retry policy ----------------------------------------------------------------------

@@ -474,10 +474,10 @@ def perform_action(
                 target=target,
                 selection=params,
                 row_count=result.total,
-                detail=_detail(result, chosen=chosen),
+                detail=audit_detail(result, chosen=chosen),
             )
             if result.total:
-                transaction.on_commit(_refresh_stats_soon, robust=True)
+                transaction.on_commit(refresh_stats_soon, robust=True)
     except SelectionGrew:
         raise
     except Exception as error:
@@ -493,14 +493,14 @@ def perform_action(
     return result
 
 
-def _refresh_stats_soon() -> None:
+def refresh_stats_soon() -> None:
     """Queue a rebuild of the error-group summaries, which would show the changed rows until the
     next beat run. No broker retries: a broker that is down must not hold up the response (the
     failure is logged by ``on_commit(robust=True)`` and the beat run catches up)."""
     refresh_stats_task.apply_async(retry=False)
 
 
-def _detail(result: ActionResult, *, chosen: bool) -> str:
+def audit_detail(result: ActionResult, *, chosen: bool) -> str:
     text = f"live: {result.live:,}, archived: {result.archive:,}"
     if result.algorithm is not None:
         how = "chosen by the operator" if chosen else "from the Heroku Connect API"

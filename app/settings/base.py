@@ -152,5 +152,12 @@ LOGGING = {
 DASHBOARD_PAGE_SIZE = get_int(ENV, "DASHBOARD_PAGE_SIZE", 50)
 # Seconds a retry/ignore confirmation page stays valid (its signed scope expires afterwards).
 DASHBOARD_CONFIRMATION_MAX_AGE = get_int(ENV, "DASHBOARD_CONFIRMATION_MAX_AGE", 30 * 60)
+# Retries/ignores of at least this many FAILED rows run as a Celery job (app.dashboard.bulk), in
+# batches of DASHBOARD_BULK_BATCH_SIZE rows, each batch one transaction.
+DASHBOARD_BULK_JOB_THRESHOLD = get_int(ENV, "DASHBOARD_BULK_JOB_THRESHOLD", 200_000)
+DASHBOARD_BULK_BATCH_SIZE = get_int(ENV, "DASHBOARD_BULK_BATCH_SIZE", 10_000)
+DASHBOARD_BULK_SLICE_SECONDS = 20  # one task run, then it re-enqueues itself
+DASHBOARD_BULK_STALE_SECONDS = 120  # no heartbeat for this long: beat hands the job to a new run
+DASHBOARD_BULK_MAX_ATTEMPTS = 5  # worker runs (claims) before the job fails
 # Bearer token for /api/*.json (scripts, monitors); empty disables token access.
 DASHBOARD_API_TOKEN = ENV.get("DASHBOARD_API_TOKEN", "")
