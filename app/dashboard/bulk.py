@@ -5,9 +5,9 @@ inside the web request (which PostgreSQL's web ``statement_timeout`` bounds): th
 creates a :class:`~app.dashboard.models.BulkActionJob` and the ``dashboard.run_bulk_job`` task
 works through it in batches.
 
-* **Set-based batches, keyset by id.** A batch covers the ids after the job's cursor up to the
-  id of the ``batch_size``-th FAILED row (an index range walk, no ``OFFSET`` over the selection),
-  and changes the selection's FAILED rows in that range with one statement of
+* **Set-based batches, keyset by id.** A batch covers ``batch_size`` consecutive ids from the
+  next existing row after the job's cursor (one primary-key probe; gaps cost nothing), and
+  changes the selection's FAILED rows in that range with one statement of
   :mod:`heroku_connect.trigger_log` (rows locked and re-checked, as for every retry / ignore).
 * **All-or-nothing, exactly once.** The batch, the cursor, the counts and (at the end) the audit
   entry are one transaction that first locks the job row and checks the run's claim
@@ -23,7 +23,6 @@ works through it in batches.
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import logging
 import time
@@ -32,7 +31,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
-from django.db.models import F, Max, Q, QuerySet
+from django.db.models import F, Max, Min, Q, QuerySet
 from django.utils import timezone
 
 from app.audit.models import Outcome
@@ -41,7 +40,7 @@ from app.dashboard import actions
 from app.dashboard.actions import ActionResult, SelectionLike
 from app.dashboard.models import BulkActionJob
 from heroku_connect import trigger_log
-from heroku_connect.models import TriggerLog, TriggerLogArchive, TriggerLogState
+from heroku_connect.models import TriggerLog, TriggerLogArchive
 from heroku_connect.states import WriteAlgorithm
 
 logger = logging.getLogger(__name__)
@@ -245,13 +244,12 @@ def process_batch(job: BulkActionJob) -> bool:
             current = _locked(job)
             if current.cancel_requested_at is not None:
                 _finish(current, State.CANCELLED)
-                return False
-            phase = next((p for p in PHASES if _cursor(current, p) < _high(current, p)), None)
-            if phase is None:
+            elif (phase := _next_phase(current)) is None:
                 _finish(current, State.DONE)
-                return False
-            _apply_batch(current, phase)
-            return True
+            else:
+                _apply_batch(current, phase)
+        _copy_progress(current, job)
+        return current.is_active
     except _ClaimLost:
         return False
     except (OperationalError, InterfaceError):
@@ -260,8 +258,6 @@ def process_batch(job: BulkActionJob) -> bool:
         logger.warning("Bulk job %s failed: %s", job.pk, actions.error_message(error))
         _fail(job, error)
         return False
-    finally:
-        _copy_progress(job)
 
 
 def _locked(job: BulkActionJob) -> BulkActionJob:
@@ -276,6 +272,10 @@ def _locked(job: BulkActionJob) -> BulkActionJob:
     return current
 
 
+def _next_phase(job: BulkActionJob) -> str | None:
+    return next((p for p in PHASES if _cursor(job, p) < _high(job, p)), None)
+
+
 def _cursor(job: BulkActionJob, phase: str) -> int:
     return getattr(job, f"{phase}_cursor")
 
@@ -284,25 +284,33 @@ def _high(job: BulkActionJob, phase: str) -> int:
     return getattr(job, f"{phase}_high")
 
 
-def batch_upper(model: type, *, after: int, high: int, size: int) -> int:
-    """The last id of the next batch: the ``size``-th FAILED row after ``after`` (or ``high``).
-
-    Only the cheap ``state`` condition: the batch then holds at most ``size`` rows of any
-    selection, and the selection's own (possibly costly) filter runs once, in the batch.
-    """
-    upper = (
-        model._default_manager.filter(state=TriggerLogState.FAILED, pk__gt=after, pk__lte=high)
-        .order_by("pk")
-        .values_list("pk", flat=True)[size - 1 : size]
-    )
-    return next(iter(upper), high)
+def next_batch(model: type, *, after: int, high: int, size: int) -> tuple[int, int] | None:
+    """The id range ``(low, upper]`` of the next batch: ``size`` consecutive ids from the next
+    existing row after ``after`` (so at most ``size`` rows, and gaps in the ids cost nothing);
+    None when no row is left up to ``high``. One probe of the primary key index."""
+    first = model._default_manager.filter(pk__gt=after, pk__lte=high).aggregate(first=Min("pk"))[
+        "first"
+    ]
+    if first is None:
+        return None
+    return first - 1, min(first + size - 1, high)
 
 
 def _apply_batch(job: BulkActionJob, phase: str) -> None:
-    after = _cursor(job, phase)
-    upper = batch_upper(PHASES[phase], after=after, high=_high(job, phase), size=job.batch_size)
+    """Change the selection's FAILED rows of the next id range with one set-based statement of
+    ``heroku_connect.trigger_log`` (rows locked and re-checked) and advance the cursor."""
+    batch = next_batch(
+        PHASES[phase], after=_cursor(job, phase), high=_high(job, phase), size=job.batch_size
+    )
+    fields = [f"{phase}_cursor", "heartbeat_at"]
+    job.heartbeat_at = timezone.now()
+    if batch is None:  # nothing left in this table
+        setattr(job, f"{phase}_cursor", _high(job, phase))
+        job.save(update_fields=fields)
+        return
+    low, upper = batch
     selection = actions.narrow_for_group(actions.selection_for(job.kind, job.selection))
-    rows = getattr(selection, phase).filter(pk__gt=after, pk__lte=upper)
+    rows = getattr(selection, phase).filter(pk__gt=low, pk__lte=upper)
     if job.action == actions.RETRY:
         algorithm = WriteAlgorithm[job.write_algorithm]
         changed = trigger_log.retry_failed(rows, write_algorithm=algorithm)
@@ -311,8 +319,7 @@ def _apply_batch(job: BulkActionJob, phase: str) -> None:
     setattr(job, f"{phase}_cursor", upper)
     setattr(job, f"{phase}_done", getattr(job, f"{phase}_done") + changed)
     job.batches += 1
-    job.heartbeat_at = timezone.now()
-    job.save(update_fields=[f"{phase}_cursor", f"{phase}_done", "batches", "heartbeat_at"])
+    job.save(update_fields=[*fields, f"{phase}_done", "batches"])
 
 
 #: What a run copies back after each batch; never ``attempt``, the run's own claim.
@@ -329,10 +336,10 @@ _PROGRESS_FIELDS = (
 )
 
 
-def _copy_progress(job: BulkActionJob) -> None:
-    """Refresh the caller's object (progress, state) after a batch, whatever happened."""
-    with contextlib.suppress(BulkActionJob.DoesNotExist, OperationalError, InterfaceError):
-        job.refresh_from_db(fields=_PROGRESS_FIELDS)
+def _copy_progress(source: BulkActionJob, job: BulkActionJob) -> None:
+    """The committed progress into the caller's object (its ``attempt`` stays its claim)."""
+    for name in _PROGRESS_FIELDS:
+        setattr(job, name, getattr(source, name))
 
 
 def _finish(job: BulkActionJob, state: str, reason: str = "") -> None:
@@ -357,7 +364,9 @@ def _finish(job: BulkActionJob, state: str, reason: str = "") -> None:
 def _fail(job: BulkActionJob, error: BaseException) -> None:
     try:
         with transaction.atomic():
-            _finish(_locked(job), State.FAILED, f"Stopped: {actions.error_message(error)}")
+            current = _locked(job)
+            _finish(current, State.FAILED, f"Stopped: {actions.error_message(error)}")
+        _copy_progress(current, job)
     except _ClaimLost:
         pass
 

@@ -231,11 +231,13 @@ def test_start__one_job_per_confirmation(user):
     assert BulkActionJob.objects.count() == 1
 
 
-def test_batch_upper__keyset_over_failed_rows(db):
-    """The next batch ends at the size-th FAILED row after the cursor, or at the high id."""
-    rows = [make_log(state="FAILED" if n % 2 else "SUCCESS") for n in range(10)]
-    failed = [log.pk for log in rows if log.state == "FAILED"]
-    high = rows[-1].pk
-    assert bulk.batch_upper(TriggerLog, after=0, high=high, size=2) == failed[1]
-    assert bulk.batch_upper(TriggerLog, after=failed[1], high=high, size=2) == failed[3]
-    assert bulk.batch_upper(TriggerLog, after=failed[3], high=high, size=2) == high
+def test_next_batch__consecutive_ids_from_the_next_row(db):
+    """A batch spans ``size`` ids from the next existing row (gaps skipped), up to the high id."""
+    rows = [make_log(state="FAILED" if n % 2 else "SUCCESS") for n in range(6)]
+    ids = [log.pk for log in rows]
+    high = ids[-1]
+    assert bulk.next_batch(TriggerLog, after=0, high=high, size=4) == (ids[0] - 1, ids[3])
+    assert bulk.next_batch(TriggerLog, after=ids[3], high=high, size=4) == (ids[4] - 1, high)
+    assert bulk.next_batch(TriggerLog, after=high, high=high, size=4) is None
+    TriggerLog.objects.filter(pk__in=ids[1:5]).delete()  # a gap: the next batch starts after it
+    assert bulk.next_batch(TriggerLog, after=ids[0], high=high, size=2) == (high - 1, high)
