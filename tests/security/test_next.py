@@ -124,3 +124,11 @@ def test_login_and_logout__a_local_next_is_followed(client):
     )
     assert response["Location"] == "/groups/"
     assert client.post(reverse("logout"), {"next": "/groups/"})["Location"] == "/groups/"
+
+
+def test_login_redirect__an_overlong_query_is_dropped(client):
+    """Anonymous with a huge query string: sent to login with the path alone (a redirect that
+    long is refused by Django, and no ``next`` that long is followed)."""
+    response = client.get(reverse("dashboard:failures"), {"q": "x" * 20_000})
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next=/failures/"
