@@ -153,29 +153,8 @@ def _perform(request: HttpRequest, action: str) -> HttpResponse:
             algorithm=algorithm,
             confirmed_count=confirmed.count,
         )
-    except SelectionGrew as grew:
-        return _confirm_page(
-            request,
-            action,
-            confirmed.kind,
-            selection,
-            next_url=next_url,
-            algorithm=algorithm,
-            error=str(grew),
-            status=409,
-        )
-    except WriteAlgorithmUnavailable as problem:
-        return _confirm_page(
-            request,
-            action,
-            confirmed.kind,
-            selection,
-            next_url=next_url,
-            algorithm=None,
-            error=str(problem),
-            look_up=False,
-            status=503,
-        )
+    except (SelectionGrew, WriteAlgorithmUnavailable) as problem:
+        return _ask_again(request, action, confirmed, selection, next_url, algorithm, problem)
     except LookupError as problem:  # a mapped table is missing: nothing changed
         messages.error(request, f"Nothing changed: {problem}")
         return HttpResponseRedirect(next_url)
@@ -195,6 +174,32 @@ def _perform(request: HttpRequest, action: str) -> HttpResponse:
     return HttpResponseRedirect(next_url)
 
 
+def _ask_again(
+    request: HttpRequest,
+    action: str,
+    confirmed: confirmations.Confirmation,
+    selection: SelectionLike,
+    next_url: str,
+    algorithm: WriteAlgorithm | None,
+    problem: SelectionGrew | WriteAlgorithmUnavailable,
+) -> HttpResponse:
+    """Nothing changed: the confirmation page again, with the problem and a new confirmation.
+    A grown selection is counted anew (409); an unreadable write algorithm is offered as an
+    explicit choice (503)."""
+    unavailable = isinstance(problem, WriteAlgorithmUnavailable)
+    return _confirm_page(
+        request,
+        action,
+        confirmed.kind,
+        selection,
+        next_url=next_url,
+        algorithm=None if unavailable else algorithm,
+        error=str(problem),
+        look_up=not unavailable,
+        status=503 if unavailable else 409,
+    )
+
+
 def _start_job(
     request: HttpRequest,
     action: str,
@@ -204,13 +209,10 @@ def _start_job(
     next_url: str,
 ) -> HttpResponse:
     """A large selection: re-count it, then hand it to a background job and show its progress."""
-    ask_again = {"next_url": next_url, "algorithm": algorithm}
     plan = actions.plan_action(action, selection, algorithm=algorithm, look_up=False)
     if plan.total > confirmed.count:
         grew = SelectionGrew(confirmed=confirmed.count, found=plan.total)
-        return _confirm_page(
-            request, action, confirmed.kind, selection, error=str(grew), status=409, **ask_again
-        )
+        return _ask_again(request, action, confirmed, selection, next_url, algorithm, grew)
     chosen = algorithm is not None
     try:
         if action == actions.RETRY and algorithm is None:
@@ -226,17 +228,7 @@ def _start_job(
             chosen=chosen,
         )
     except WriteAlgorithmUnavailable as problem:
-        return _confirm_page(
-            request,
-            action,
-            confirmed.kind,
-            selection,
-            next_url=next_url,
-            algorithm=None,
-            error=str(problem),
-            look_up=False,
-            status=503,
-        )
+        return _ask_again(request, action, confirmed, selection, next_url, algorithm, problem)
     except bulk.JobAlreadyStarted as started:
         return redirect("dashboard:bulk_job", pk=started.job.pk)
     messages.info(
