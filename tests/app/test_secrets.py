@@ -119,7 +119,24 @@ def _populated(sim) -> tuple[Connection, Mapping]:
     conn = Connection.objects.get(connection_id=sim.connection_id)
     ImportJob.objects.create(connection=conn, document={"mappings": []}, state="FAILED")
     make_log(sf_message="UNABLE_TO_LOCK_ROW: unable to obtain exclusive access")
+    _bulk_job()
     return conn, conn.mappings.filter(removed_at=None).first()
+
+
+def _bulk_job() -> None:
+    """A background retry job of the failures (its page is one of the pages checked)."""
+    from app.dashboard import bulk, filters
+    from heroku_connect.states import WriteAlgorithm
+
+    bulk.start_job(
+        action="retry",
+        kind="filter",
+        selection=filters.selection_from_params({"source": "both"}),
+        confirmed_count=1,
+        confirmation="secrets-test",
+        user=None,
+        algorithm=WriteAlgorithm.MERGE_WRITES,
+    )
 
 
 def _sample_kwargs(name: str, conn: Connection, mapping: Mapping) -> dict:
@@ -130,6 +147,10 @@ def _sample_kwargs(name: str, conn: Connection, mapping: Mapping) -> dict:
         kwargs["mapping_id"] = mapping.mapping_id
     if name == "connections:import_job":
         kwargs["pk"] = ImportJob.objects.latest("pk").pk
+    if name == "dashboard:bulk_job":
+        from app.dashboard.models import BulkActionJob
+
+        kwargs["pk"] = BulkActionJob.objects.latest("pk").pk
     if name == "dashboard:detail":
         from heroku_connect.models import TriggerLog
 
