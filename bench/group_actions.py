@@ -5,9 +5,11 @@ Data for ``--rows N`` (the issue's scale is ``--rows 100000``): the live log hol
 archive holds 10 N FAILED rows, 0.2 N of them in the group and the rest other errors on
 ``account`` and ``contact``. The group therefore has N rows (live and archived).
 
-The subject is the dashboard's confirmed POST path: the filter selection for the group key
+The subjects are the dashboard's confirmed POST path: the filter selection for the group key
 (``app.dashboard.filters``) handed to ``app.dashboard.actions.perform_action`` (one transaction,
-state guard, audit entry), under merged writes. The baseline is the bare SQL from Heroku
+state guard, audit entry), under merged writes; and the same selection as a background job
+(``app.dashboard.bulk``, keyset batches of ``DASHBOARD_BULK_BATCH_SIZE`` rows, one transaction
+each), run to its end in this process. The baseline is the bare SQL from Heroku
 Connect's own advice for the same rows (``sf_message LIKE 'unable to obtain exclusive access%'``
 on the table): live ``FAILED -> NEW``, archived rows copied back as NEW and marked REQUEUED
 (retry) or both ``-> IGNORED`` (ignore), in one transaction. Targets: within 3x of the baseline
@@ -99,6 +101,32 @@ def _dashboard(action: str, group: str, rows: int) -> Callable[[], None]:
     return run
 
 
+def _job(action: str, group: str, rows: int) -> Callable[[], None]:
+    """The same selection as a background job (``app.dashboard.bulk``), run to its end here:
+    keyset batches of ``DASHBOARD_BULK_BATCH_SIZE`` rows, one transaction each."""
+    import uuid
+
+    from app.dashboard import bulk, filters
+    from heroku_connect.states import WriteAlgorithm
+
+    def run() -> None:
+        selection = filters.selection_from_params({"group": group, "source": "both"})
+        job = bulk.start_job(
+            action=action,
+            kind="filter",
+            selection=selection,
+            confirmed_count=rows,
+            confirmation=uuid.uuid4().hex,
+            user=None,
+            algorithm=WriteAlgorithm.MERGE_WRITES if action == "retry" else None,
+        )
+        job = bulk.run_to_end(job.pk)
+        assert job.state == "done", (job.state, job.reason)
+        assert job.done == rows, (job.done, rows)
+
+    return run
+
+
 def _bare(action: str, rows: int) -> Callable[[], None]:
     where = "state = 'FAILED' AND table_name = 'account' AND sf_message LIKE %s"
     if action == "retry":
@@ -135,13 +163,19 @@ def run(options: Options) -> list[Result]:
     def reset() -> None:
         _reset(max_live)
 
+    from django.conf import settings
+
     results = []
-    for action in ("retry", "ignore"):
-        subject = _dashboard(action, group, options.rows)
+    for action, job in (("retry", False), ("ignore", False), ("retry", True), ("ignore", True)):
+        subject = (_job if job else _dashboard)(action, group, options.rows)
         baseline = _bare(action, options.rows)
+        how = (
+            f"job, batches of {settings.DASHBOARD_BULK_BATCH_SIZE:,}" if job else "one transaction"
+        )
         results.append(
             Result(
-                name=f"dashboard {action}, error group (live+archive), merged",
+                name=f"dashboard {action}{' job' if job else ''}, error group (live+archive), "
+                f"merged, {how}",
                 rows=options.rows,
                 statements=statement_count(subject, before=reset),
                 baseline_statements=statement_count(baseline, before=reset),

@@ -11,6 +11,8 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.views.decorators.cache import never_cache
 
+from app.core.redirects import MAX_NEXT_LENGTH
+
 VIEW_DASHBOARD = "dashboard.view_dashboard"
 RETRY_WRITES = "dashboard.retry_writes"
 IGNORE_WRITES = "dashboard.ignore_writes"
@@ -24,6 +26,13 @@ def forbidden(request: HttpRequest, permission: str) -> HttpResponse:
     return TemplateResponse(request, "dashboard/403.html", {"permission": permission}, status=403)
 
 
+def _path_to_return_to(request: HttpRequest) -> str:
+    """The path (and query) to come back to after login; without an overlong query string,
+    which would not be a usable ``next`` anyway (and Django refuses such redirects)."""
+    full_path = request.get_full_path()
+    return full_path if len(full_path) <= MAX_NEXT_LENGTH else request.path
+
+
 def require_perm(permission: str) -> Callable[[View], View]:
     """Require a logged-in user (else redirect to login) holding ``permission`` (else 403).
 
@@ -34,7 +43,7 @@ def require_perm(permission: str) -> Callable[[View], View]:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
+                return redirect_to_login(_path_to_return_to(request))
             if not request.user.has_perm(permission):
                 return forbidden(request, permission)
             return view(request, *args, **kwargs)

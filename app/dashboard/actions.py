@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 
 from app.audit.models import Outcome
 from app.audit.services import record_action
+from app.core.db import is_statement_timeout
 from app.dashboard import errors
 from app.dashboard.stats import refresh_stats_task
 from heroku_connect import trigger_log
@@ -42,6 +43,7 @@ ALGORITHM_CHOICES = {
 }
 
 _ID_PATTERN = re.compile(r"(live|archive):([1-9][0-9]{0,17})")
+_ID_SEPARATORS = re.compile(r"[\s,]+")
 
 
 class ActionInputError(ValueError):
@@ -50,6 +52,19 @@ class ActionInputError(ValueError):
 
 class WriteAlgorithmUnavailable(RuntimeError):
     """The write algorithm could not be looked up; the message is safe to show to operators."""
+
+
+class SelectionGrew(RuntimeError):
+    """The selection has more FAILED rows than the operator confirmed: nothing was changed and
+    the operator is asked again."""
+
+    def __init__(self, *, confirmed: int, found: int) -> None:
+        super().__init__(
+            f"The selection now has {found:,} FAILED writes, more than the {confirmed:,} you "
+            "confirmed; nothing was changed. Check the new count and confirm again."
+        )
+        self.confirmed = confirmed
+        self.found = found
 
 
 class SelectionLike(Protocol):
@@ -102,12 +117,23 @@ class IdSelection:
         return {"ids": self.tokens()}
 
 
-def parse_ids(tokens: Iterable[str]) -> IdSelection:
-    """``["live:12", "archive:7"]`` -> :class:`IdSelection`; anything else is an input error."""
+def parse_ids(values: Iterable[str]) -> IdSelection:
+    """``["live:12 archive:7", "live:3"]`` -> :class:`IdSelection`; anything else is an input error.
+
+    Each value may carry several tokens separated by commas or whitespace, so a long selection
+    travels in one form field (Django refuses requests with more than
+    ``DATA_UPLOAD_MAX_NUMBER_FIELDS`` fields before the app could explain its own limit).
+    """
+    tokens = [token for value in values for token in _ID_SEPARATORS.split(value) if token]
+    if len(tokens) > MAX_EXPLICIT_IDS:
+        raise ActionInputError(
+            f"Too many rows selected ({len(tokens):,}); select at most {MAX_EXPLICIT_IDS:,} "
+            "or use the filter instead."
+        )
     live: set[int] = set()
     archive: set[int] = set()
     for token in tokens:
-        match = _ID_PATTERN.fullmatch(token.strip())
+        match = _ID_PATTERN.fullmatch(token)
         if match is None:
             raise ActionInputError(
                 f"Invalid row id {token[:40]!r}: expected live:<id> or archive:<id>."
@@ -115,12 +141,25 @@ def parse_ids(tokens: Iterable[str]) -> IdSelection:
         (live if match[1] == "live" else archive).add(int(match[2]))
     if not live and not archive:
         raise ActionInputError("No rows selected.")
-    if len(live) + len(archive) > MAX_EXPLICIT_IDS:
-        raise ActionInputError(
-            f"Too many rows selected ({len(live) + len(archive)}); select at most "
-            f"{MAX_EXPLICIT_IDS} or use the filter instead."
-        )
     return IdSelection(tuple(sorted(live)), tuple(sorted(archive)))
+
+
+def selection_for(kind: str, params: Mapping[str, Any]) -> SelectionLike:
+    """The selection of a confirmation (or a bulk job): ``ids`` or ``filter`` parameters as
+    :meth:`SelectionLike.as_params` gave them. Invalid parameters raise
+    :class:`ActionInputError` / ``filters.InvalidFilter``."""
+    from app.dashboard import filters
+
+    if kind == "ids":
+        ids = params.get("ids")
+        if not isinstance(ids, list) or not all(isinstance(token, str) for token in ids):
+            raise ActionInputError("Invalid row ids.")
+        return parse_ids(ids)
+    if kind == "filter":
+        if not all(isinstance(value, str) for value in params.values()):
+            raise ActionInputError("Invalid filter.")
+        return filters.selection_from_params(params)
+    raise ActionInputError(f"Unknown selection kind {str(kind)[:20]!r}.")
 
 
 @dataclass(frozen=True)
@@ -399,12 +438,15 @@ def perform_action(
     user: Any,
     algorithm: WriteAlgorithm | None = None,
     audit_action: str | None = None,
+    confirmed_count: int | None = None,
 ) -> ActionResult:
     """Retry or ignore the FAILED rows of ``selection`` (live and archived) in one transaction.
 
     A retry without ``algorithm`` looks it up first (:class:`WriteAlgorithmUnavailable` if that
-    fails; nothing is changed). The audit entry is written in the same transaction on success
-    and on its own after a failure, which is re-raised.
+    fails; nothing is changed). With ``confirmed_count`` (what the operator confirmed), changing
+    more rows than that rolls everything back and raises :class:`SelectionGrew` (not audited:
+    nothing happened, the operator is asked again). The audit entry is written in the same
+    transaction on success and on its own after a failure, which is re-raised.
     """
     if action not in ACTIONS:
         raise ActionInputError(f"Unknown action {action!r}.")
@@ -424,16 +466,20 @@ def perform_action(
                 live = trigger_log.ignore_failed(narrowed.live)
                 archive = trigger_log.ignore_failed(narrowed.archive)
             result = ActionResult(action, live, archive, algorithm if action == RETRY else None)
+            if confirmed_count is not None and result.total > confirmed_count:
+                raise SelectionGrew(confirmed=confirmed_count, found=result.total)
             record_action(
                 user=user,
                 action=audit_action,
                 target=target,
                 selection=params,
                 row_count=result.total,
-                detail=_detail(result, chosen=chosen),
+                detail=audit_detail(result, chosen=chosen),
             )
             if result.total:
-                transaction.on_commit(_refresh_stats_soon, robust=True)
+                transaction.on_commit(refresh_stats_soon, robust=True)
+    except SelectionGrew:
+        raise
     except Exception as error:
         record_action(
             user=user,
@@ -447,14 +493,14 @@ def perform_action(
     return result
 
 
-def _refresh_stats_soon() -> None:
+def refresh_stats_soon() -> None:
     """Queue a rebuild of the error-group summaries, which would show the changed rows until the
     next beat run. No broker retries: a broker that is down must not hold up the response (the
     failure is logged by ``on_commit(robust=True)`` and the beat run catches up)."""
     refresh_stats_task.apply_async(retry=False)
 
 
-def _detail(result: ActionResult, *, chosen: bool) -> str:
+def audit_detail(result: ActionResult, *, chosen: bool) -> str:
     text = f"live: {result.live:,}, archived: {result.archive:,}"
     if result.algorithm is not None:
         how = "chosen by the operator" if chosen else "from the Heroku Connect API"
@@ -468,4 +514,6 @@ def error_message(error: BaseException) -> str:
         return str(error)
     if isinstance(error, LookupError):  # a mapped table missing from the schema
         return str(error)
+    if is_statement_timeout(error):
+        return "The database took too long (statement timeout); the transaction was rolled back."
     return f"The operation failed ({type(error).__name__}); see the server log."

@@ -42,6 +42,9 @@ MAX_SEARCH_LENGTH = 200
 _TABLE_NAME = re.compile(r"\A[A-Za-z0-9_]{1,128}\Z")
 _SFID = re.compile(r"\A[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?\Z")
 _MAX_BIGINT = 2**63 - 1
+#: Control characters (C0, DEL, C1). PostgreSQL refuses NUL in text; none of them belongs in a
+#: table name, an error group or a search, so a filter carrying one is refused (400).
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class InvalidFilter(ValueError):
@@ -117,6 +120,9 @@ class FailureFilterForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        for name, value in list(data.items()):
+            if _has_control_character(value):
+                self.add_error(name, "Control characters (such as NUL) are not allowed.")
         since, until = data.get("since"), data.get("until")
         if since and until and since >= until:
             self.add_error("until", "Must be later than 'since'.")
@@ -127,6 +133,16 @@ class FailureFilterForm(forms.Form):
         return "; ".join(
             f"{field}: {' '.join(messages)}" for field, messages in self.errors.items()
         )
+
+
+def _has_control_character(value: Any) -> bool:
+    """Whether a cleaned value (text, or the decoded parts of an error group) holds one."""
+    if isinstance(value, errors.GroupRef):
+        return any(
+            _has_control_character(part)
+            for part in (value.table_name, value.code, value.normalised_message)
+        )
+    return isinstance(value, str) and bool(_CONTROL_CHARACTER.search(value))
 
 
 @dataclass(frozen=True)

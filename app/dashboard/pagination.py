@@ -15,7 +15,7 @@ from typing import Any
 from django.core import signing
 from django.db.models import Q, QuerySet
 
-_SALT = "app.dashboard.pagination.cursor"
+CURSOR_SALT = "app.dashboard.pagination.cursor"
 
 
 class InvalidCursor(ValueError):
@@ -42,13 +42,13 @@ class Page:
 
 
 def encode_cursor(cursor: Cursor) -> str:
-    return signing.dumps([cursor.id, cursor.source], salt=_SALT, compress=False)
+    return signing.dumps([cursor.id, cursor.source], salt=CURSOR_SALT, compress=False)
 
 
 def decode_cursor(token: str, *, sources: Sequence[str]) -> Cursor:
     """The cursor in ``token``; :class:`InvalidCursor` if tampered or not for these sources."""
     try:
-        value = signing.loads(token, salt=_SALT)
+        value = signing.loads(token, salt=CURSOR_SALT)
     except signing.BadSignature:
         raise InvalidCursor("Invalid page cursor.") from None
     if (

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from app.dashboard import charts, filters, selectors, stats
 from app.dashboard.access import VIEW_DASHBOARD, require_perm
-from app.dashboard.models import StatsRun
+from app.dashboard.models import BulkActionJob, StatsRun
 from app.dashboard.pagination import InvalidCursor, keyset_page
 from heroku_connect.models import TriggerLog, TriggerLogArchive
 
@@ -97,6 +97,9 @@ def failures(request: HttpRequest) -> HttpResponse:
             "selection": selection,
             "page": page,
             "query": urlencode(selection.as_params()),
+            "active_jobs": BulkActionJob.objects.filter(
+                state__in=BulkActionJob.ACTIVE_STATES
+            ).order_by("created_at")[:5],
         },
     )
 

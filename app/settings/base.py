@@ -12,6 +12,7 @@ from .environment import (
     get_list,
     redis_settings,
     running_on_heroku,
+    web_statement_timeout_ms,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -54,6 +55,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "app.core.middleware.StatementTimeoutMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a lockout into our 429 page
 ]
 
@@ -77,6 +79,8 @@ TEMPLATES = [
 
 DATABASE_URL = ENV.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/heroku_connect_operator")
 DATABASES = {"default": database_config(DATABASE_URL, on_heroku=ON_HEROKU)}
+# PostgreSQL statement_timeout of the web process only (installed by app/wsgi.py), in ms.
+WEB_STATEMENT_TIMEOUT_MS = web_statement_timeout_ms(ENV)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = ENV.get("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -158,5 +162,14 @@ LOGGING = {
 
 # The dashboard's own tunables.
 DASHBOARD_PAGE_SIZE = get_int(ENV, "DASHBOARD_PAGE_SIZE", 50)
+# Seconds a retry/ignore confirmation page stays valid (its signed scope expires afterwards).
+DASHBOARD_CONFIRMATION_MAX_AGE = get_int(ENV, "DASHBOARD_CONFIRMATION_MAX_AGE", 30 * 60)
+# Retries/ignores of at least this many FAILED rows run as a Celery job (app.dashboard.bulk), in
+# batches of DASHBOARD_BULK_BATCH_SIZE rows, each batch one transaction.
+DASHBOARD_BULK_JOB_THRESHOLD = get_int(ENV, "DASHBOARD_BULK_JOB_THRESHOLD", 200_000)
+DASHBOARD_BULK_BATCH_SIZE = get_int(ENV, "DASHBOARD_BULK_BATCH_SIZE", 10_000)
+DASHBOARD_BULK_SLICE_SECONDS = 20  # one task run, then it re-enqueues itself
+DASHBOARD_BULK_STALE_SECONDS = 120  # no heartbeat for this long: beat hands the job to a new run
+DASHBOARD_BULK_MAX_ATTEMPTS = 5  # worker runs (claims) before the job fails
 # Bearer token for /api/*.json (scripts, monitors); empty disables token access.
 DASHBOARD_API_TOKEN = ENV.get("DASHBOARD_API_TOKEN", "")

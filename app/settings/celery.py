@@ -39,3 +39,9 @@ CELERY_BEAT_SCHEDULE["dashboard-refresh-stats"] = {
     "task": "dashboard.refresh_stats",
     "schedule": timedelta(minutes=2),
 }
+
+# Operator dashboard I (app.dashboard): resume bulk retry/ignore jobs whose worker died.
+CELERY_BEAT_SCHEDULE["dashboard-recover-bulk-jobs"] = {
+    "task": "dashboard.recover_bulk_jobs",
+    "schedule": timedelta(minutes=1),
+}

@@ -53,6 +53,27 @@ def get_list(environ: Environ, name: str, default: list[str] | None = None) -> l
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def web_statement_timeout_ms(environ: Environ, default_seconds: float = 25) -> int:
+    """``WEB_STATEMENT_TIMEOUT`` (seconds, decimals allowed; 0 turns it off) in milliseconds.
+
+    PostgreSQL's ``statement_timeout`` for the web process only: below the Heroku router's 30 s,
+    so a runaway query ends with a clear page instead of a router timeout. Celery workers and
+    beat are not limited by it.
+    """
+    raw = environ.get("WEB_STATEMENT_TIMEOUT")
+    if raw is None or raw.strip() == "":
+        return int(default_seconds * 1000)
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < 24 * 3600:
+        raise ImproperlyConfigured(
+            f"WEB_STATEMENT_TIMEOUT must be a number of seconds (0 turns it off), got {raw!r}."
+        )
+    return int(seconds * 1000)
+
+
 def running_on_heroku(environ: Environ) -> bool:
     """Heroku dynos set ``DYNO``; Heroku CI sets ``CI`` too, and runs against in-dyno services."""
     return bool(environ.get("DYNO")) and not environ.get("CI")

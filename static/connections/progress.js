@@ -1,4 +1,5 @@
-// Live import progress: re-fetch the partial (as an htmx request) until the server answers 286.
+// Live progress (imports, bulk jobs): every element with data-poll-url re-fetches itself (as an
+// htmx request) until the server answers 286.
 (function () {
   "use strict";
   function poll(el) {
@@ -22,7 +23,6 @@
     }, delay);
   }
   document.addEventListener("DOMContentLoaded", function () {
-    var el = document.getElementById("import-progress");
-    if (el) poll(el);
+    document.querySelectorAll("[data-poll-url]").forEach(poll);
   });
 })();

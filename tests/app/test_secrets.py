@@ -26,6 +26,7 @@ from app.celery import app as celery_app
 from app.connections import services, tasks
 from app.connections.models import Connection, ImportJob, Mapping, RefreshRun
 from heroku_connect.mapping import get_mapping
+from tests.app.dashboard.confirming import confirm_and_perform
 from tests.app.test_url_security import ALL_PERMISSIONS, API, DISCOVERED, POST, ROUTES, make_user
 from tests.heroku_connect.trigger_log.factories import make_log
 
@@ -118,7 +119,24 @@ def _populated(sim) -> tuple[Connection, Mapping]:
     conn = Connection.objects.get(connection_id=sim.connection_id)
     ImportJob.objects.create(connection=conn, document={"mappings": []}, state="FAILED")
     make_log(sf_message="UNABLE_TO_LOCK_ROW: unable to obtain exclusive access")
+    _bulk_job()
     return conn, conn.mappings.filter(removed_at=None).first()
+
+
+def _bulk_job() -> None:
+    """A background retry job of the failures (its page is one of the pages checked)."""
+    from app.dashboard import bulk, filters
+    from heroku_connect.states import WriteAlgorithm
+
+    bulk.start_job(
+        action="retry",
+        kind="filter",
+        selection=filters.selection_from_params({"source": "both"}),
+        confirmed_count=1,
+        confirmation="secrets-test",
+        user=None,
+        algorithm=WriteAlgorithm.MERGE_WRITES,
+    )
 
 
 def _sample_kwargs(name: str, conn: Connection, mapping: Mapping) -> dict:
@@ -129,6 +147,10 @@ def _sample_kwargs(name: str, conn: Connection, mapping: Mapping) -> dict:
         kwargs["mapping_id"] = mapping.mapping_id
     if name == "connections:import_job":
         kwargs["pk"] = ImportJob.objects.latest("pk").pk
+    if name == "dashboard:bulk_job":
+        from app.dashboard.models import BulkActionJob
+
+        kwargs["pk"] = BulkActionJob.objects.latest("pk").pk
     if name == "dashboard:detail":
         from heroku_connect.models import TriggerLog
 
@@ -143,7 +165,7 @@ def test_pages__no_secret_on_any_page(secrets, logs, boss):
         if ROUTES[name].kind == POST:
             continue
         url = reverse(name, kwargs=_sample_kwargs(name, conn, mapping))
-        response = boss.get(url)
+        response = boss.get(url, ROUTES[name].query)
         assert response.status_code == 200, (url, response.status_code)
         assert "no-store" in response["Cache-Control"], url  # never kept by a proxy or browser
         assert_response_clean(response, url)
@@ -279,9 +301,9 @@ def test_logs__no_salesforce_data(simulator, caplog, settings):
         assert client.get(reverse("dashboard:detail", args=["live", log.id])).status_code == 200
     ids = {"ids": [f"live:{log.id}" for log in failed[:2]]}
     assert client.get(reverse("dashboard:retry_confirm"), ids).status_code == 200
-    assert client.post(reverse("dashboard:retry"), {"scope": "ids", **ids}).status_code == 302
+    assert confirm_and_perform(client, "retry", ids).status_code == 302
     ignore = {"ids": [f"live:{failed[2].id}"]}
-    assert client.post(reverse("dashboard:ignore"), {"scope": "ids", **ignore}).status_code == 302
+    assert confirm_and_perform(client, "ignore", ignore).status_code == 302
     stats.refresh_stats()
     policy = AutoRetryPolicy.current()
     policy.enabled = True

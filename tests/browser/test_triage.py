@@ -78,3 +78,41 @@ def test_triage__retry_an_error_group_and_find_it_in_the_audit_trail(
     assert "UNABLE_TO_LOCK_ROW" in text
     assert "5" in row.locator("td.num").inner_text()
     assert "ok" in text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_failure_list__ticked_rows_are_confirmed_then_ignored(page, live_server, login, failures):
+    """Select all on the page, "Ignore selected…": the rows travel in one field, the
+    confirmation counts them, confirming ignores exactly them."""
+    locked, archived, other = failures
+    make_operator("olivia", password="pw-olivia-1")
+    page.set_default_timeout(10_000)
+    login("olivia", "pw-olivia-1")
+    page.goto(f"{live_server.url}/failures/?source=live&table=account")
+    posted: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            posted.append(request.post_data or "")
+            if request.method == "POST" and "/confirm/" in request.url
+            else None
+        ),
+    )
+    page.locator("input[data-select-all]").check()
+    assert page.locator("input[name=ids]:checked").count() == 5  # four locked rows and other
+    page.get_by_role("button", name="Ignore selected…").click()
+    page.wait_for_load_state()
+
+    (body,) = posted
+    assert body.count("ids=") == 1  # one field, space separated
+    assert page.locator("#confirm-headline").inner_text() == (
+        "Ignore 5 FAILED writes: 5 selected rows (live: 5, archived: 0)"
+    )
+    page.locator("#confirm-button").click()
+    page.wait_for_load_state()
+    assert page.locator(".message.success").inner_text() == (
+        "Ignored 5 failed writes (live: 5, archived: 0)."
+    )
+    assert {TriggerLog.objects.get(pk=log.pk).state for log in [*locked, other]} == {"IGNORED"}
+    assert TriggerLogArchive.objects.get(pk=archived.pk).state == "FAILED"
+    assert "/failures/?source=live&table=account" in page.url

@@ -171,7 +171,7 @@ def test_actions__refresh_the_error_group_summaries_after_commit(
     selection = IdSelection((log.pk,))
     with django_capture_on_commit_callbacks() as callbacks:
         actions.perform_action("ignore", selection, user=user)
-    assert callbacks == [actions._refresh_stats_soon]
+    assert callbacks == [actions.refresh_stats_soon]
     with django_capture_on_commit_callbacks() as callbacks:
         actions.perform_action("ignore", selection, user=user)
     assert callbacks == []
@@ -366,4 +366,6 @@ def test_audit_detail__large_counts_have_thousands_separators():
     result = actions.ActionResult(
         action=actions.RETRY, live=1_234_567, archive=12_000, algorithm=WriteAlgorithm.MERGE_WRITES
     )
-    assert actions._detail(result, chosen=False).startswith("live: 1,234,567, archived: 12,000;")
+    assert actions.audit_detail(result, chosen=False).startswith(
+        "live: 1,234,567, archived: 12,000;"
+    )

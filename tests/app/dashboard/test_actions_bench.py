@@ -38,5 +38,10 @@ def test_bench__group_actions_prints_retry_and_ignore_against_bare_sql():
     )
     assert result.returncode in (0, 1), result.stderr  # 1 = a target missed, still a table
     lines = [line for line in result.stdout.splitlines()[2:] if line.strip()]
-    assert [line.split(",")[0] for line in lines] == ["dashboard retry", "dashboard ignore"]
+    assert [line.split(",")[0] for line in lines] == [
+        "dashboard retry",
+        "dashboard ignore",
+        "dashboard retry job",
+        "dashboard ignore job",
+    ]
     assert all(" 50 " in line and "x" in line for line in lines)

@@ -13,6 +13,7 @@ from app.dashboard import autoretry, errors
 from app.salesforce.models import Account
 from heroku_connect.mapping import get_mapping
 from heroku_connect.models import TriggerLog
+from tests.app.dashboard.confirming import confirmation_token
 from tests.app.dashboard.operators import make_operator
 
 ORDERINGS = [
@@ -55,7 +56,7 @@ def test_dashboard_retry__of_simulated_lock_failures_gets_them_written(simulator
     algorithm = "ordered writes" if ordered else "merged writes"
     assert algorithm in confirm.content.decode()
     response = client.post(
-        reverse("dashboard:retry"), {"scope": "filter", "group": group, "source": "both"}
+        reverse("dashboard:retry"), {"confirmation": confirmation_token(confirm)}
     )
 
     (message,) = [str(m) for m in get_messages(response.wsgi_request)]

@@ -8,8 +8,9 @@ from django.test import Client
 from django.urls import reverse
 
 from app.audit.models import AuditEntry, AutoRetryPolicy
-from app.dashboard import errors
+from app.dashboard import confirmations, errors
 from heroku_connect.models import TriggerLog, TriggerLogArchive
+from tests.app.dashboard.confirming import confirm, confirm_and_perform, confirmation_token
 from tests.app.dashboard.connect_api import serve_connections, unreachable_api
 from tests.heroku_connect.trigger_log.factories import make_log, states
 
@@ -111,7 +112,11 @@ def test_confirm__says_exactly_what_will_change_and_changes_nothing(operator_cli
     assert "live: 3 -&gt; NEW (updated_at = now)" in html
     assert "archived: 1 copied back to the live log as NEW" in html
     assert "merged writes" in html
-    assert 'name="expected" value="4"' in html
+    confirmed = confirmations.read(
+        confirmation_token(response), action="retry", user=response.wsgi_request.user
+    )
+    assert (confirmed.kind, confirmed.count) == ("filter", 4)
+    assert confirmed.params == {"group": _group(LOCK), "source": "both", "state": "FAILED"}
     assert _unchanged(*live, archived, other)
 
 
@@ -124,7 +129,10 @@ def test_confirm__ids_from_the_list_or_one_row(operator_client, connect_api):
     )
     html = response.content.decode()
     assert "Ignore 2 FAILED writes: 2 selected rows (live: 1, archived: 1)" in html
-    assert f'name="id" value="live:{first.pk}"' in html
+    confirmed = confirmations.read(
+        confirmation_token(response), action="ignore", user=response.wsgi_request.user
+    )
+    assert confirmed.params == {"ids": [f"live:{first.pk}", f"archive:{second.pk}"]}
     one = operator_client.get(RETRY_CONFIRM, {"id": f"live:{first.pk}"}).content.decode()
     assert f"Retry 1 FAILED write: trigger log #{first.pk}" in one
     assert _unchanged(first, second)
@@ -162,8 +170,8 @@ def test_retry__a_whole_error_group(operator_client, operator, connect_api):
     live = [make_log(sf_message=LOCK) for _ in range(3)]
     archived = make_log(model=TriggerLogArchive, sf_message=LOCK)
     other = make_log(sf_message=VALIDATION)
-    params = {"scope": "filter", "group": _group(LOCK), "source": "both", "expected": "4"}
-    response = operator_client.post(RETRY, params)
+    params = {"group": _group(LOCK), "source": "both"}
+    response = confirm_and_perform(operator_client, "retry", params)
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("dashboard:failures") + "?")
     assert _message(response) == (
@@ -187,9 +195,9 @@ def test_retry__a_whole_error_group(operator_client, operator, connect_api):
 def test_retry__twice_reports_rows_handled_meanwhile(operator_client, connect_api):
     """The second confirmation of the same set retries nothing and says so."""
     log = make_log()
-    data = {"scope": "ids", "id": f"live:{log.pk}", "expected": "1"}
-    operator_client.post(RETRY, data)
-    response = operator_client.post(RETRY, data)
+    token = confirm(operator_client, "retry", {"scope": "ids", "id": f"live:{log.pk}"})
+    operator_client.post(RETRY, {"confirmation": token})
+    response = operator_client.post(RETRY, {"confirmation": token})
     message = _message(response).split(" | ")[-1]  # after the first action's message
     assert message.startswith("Retried 0 failed writes")
     assert "1 of the 1 confirmed were no longer FAILED" in message
@@ -199,8 +207,8 @@ def test_retry__twice_reports_rows_handled_meanwhile(operator_client, connect_ap
 def test_ignore__ids_and_next(operator_client):
     """Ignore by ids, back to a local ``next`` URL."""
     first, second = make_log(), make_log()
-    response = operator_client.post(
-        IGNORE, {"scope": "ids", "id": [f"live:{first.pk}"], "next": "/failures/?table=account"}
+    response = confirm_and_perform(
+        operator_client, "ignore", {"id": [f"live:{first.pk}"]}, next="/failures/?table=account"
     )
     assert response["Location"] == "/failures/?table=account"
     assert _message(response) == "Ignored 1 failed write (live: 1, archived: 0)."
@@ -211,10 +219,11 @@ def test_ignore__ids_and_next(operator_client):
 def test_ignore__foreign_next_is_not_followed(operator_client):
     """An off-site ``next`` is replaced by the failure list (no open redirect)."""
     log = make_log()
-    response = operator_client.post(
-        IGNORE, {"scope": "ids", "id": f"live:{log.pk}", "next": "https://evil.example/"}
+    response = confirm_and_perform(
+        operator_client, "ignore", {"id": f"live:{log.pk}"}, next="https://evil.example/"
     )
     assert response["Location"] == reverse("dashboard:failures")
+    assert states() == {log.pk: "IGNORED"}
 
 
 @pytest.mark.django_db
@@ -225,33 +234,96 @@ def test_ignore__foreign_next_is_not_followed(operator_client):
         {"scope": "ids", "id": ["live:1", "table:2"]},
         {"scope": "ids"},
         {"scope": "everything"},
+        {"scope": "filter"},
+        {},
+        {"ids": "live:1", "table": "account"},
         {"scope": "filter", "group": "UNABLE_TO_LOCK_ROW.not-base64!"},
         {"scope": "filter", "since": "yesterday"},
         {"scope": "filter", "source": "elsewhere"},
         {"scope": "filter", "table": "account; drop table x"},
         {"scope": "ids", "id": "live:1", "write_algorithm": "fastest"},
-        {"scope": "ids", "id": "live:1", "expected": "many"},
     ],
 )
-def test_tampered_input__is_a_400_and_changes_nothing(operator_client, data):
-    """Tampered ids, filters or options: 400 with a message, no row changed, nothing audited."""
+def test_tampered_input__confirmation_is_a_400_and_changes_nothing(operator_client, data):
+    """Tampered, missing or ambiguous selections: the confirmation page answers 400 with a
+    message; no row changes, nothing is audited."""
     log = make_log()
-    for url in (RETRY, IGNORE):
+    for url in (RETRY_CONFIRM, IGNORE_CONFIRM):
         response = operator_client.post(url, data)
         assert response.status_code == 400
         assert "Nothing was changed" in response.content.decode()
-    if "expected" not in data:
-        assert operator_client.post(RETRY_CONFIRM, data).status_code == 400
     assert states() == {log.pk: "FAILED"}
     assert not AuditEntry.objects.exists()
+
+
+@pytest.mark.django_db
+def test_perform__only_the_write_algorithm_is_taken_from_the_form(operator_client):
+    """An unknown write algorithm next to a valid confirmation is a 400 too."""
+    log = make_log()
+    token = confirm(operator_client, "retry", {"id": f"live:{log.pk}", "write_algorithm": "merged"})
+    response = operator_client.post(RETRY, {"confirmation": token, "write_algorithm": "fastest"})
+    assert response.status_code == 400
+    assert states() == {log.pk: "FAILED"}
+
+
+@pytest.mark.django_db
+def test_perform__a_selection_that_grew_asks_again_and_changes_nothing(operator_client, operator):
+    """More FAILED rows than confirmed: 409 with the new count and a new confirmation; nothing
+    changes until that one is posted."""
+    first = make_log(sf_message=VALIDATION)
+    params = {"table": "account", "source": "live"}
+    token = confirm(operator_client, "ignore", params)
+    second = make_log(sf_message=VALIDATION)  # a new failure of the same selection
+    response = operator_client.post(IGNORE, {"confirmation": token})
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "more than the 1 you confirmed" in html
+    assert "Ignore 2 FAILED writes" in html
+    assert states() == {first.pk: "FAILED", second.pk: "FAILED"}
+    assert not AuditEntry.objects.exists()
+    response = operator_client.post(IGNORE, {"confirmation": confirmation_token(response)})
+    assert response.status_code == 302
+    assert states() == {first.pk: "IGNORED", second.pk: "IGNORED"}
+    assert AuditEntry.objects.get().row_count == 2
+
+
+@pytest.mark.django_db
+def test_perform__fewer_rows_than_confirmed_is_fine(operator_client):
+    """Rows handled meanwhile only shrink the selection: the rest is changed and reported."""
+    first, second = make_log(), make_log()
+    token = confirm(operator_client, "ignore", {"ids": f"live:{first.pk} live:{second.pk}"})
+    TriggerLog.objects.filter(pk=first.pk).update(state="SUCCESS")
+    response = operator_client.post(IGNORE, {"confirmation": token})
+    assert response.status_code == 302
+    assert "1 of the 2 confirmed were no longer FAILED" in _message(response)
+    assert states() == {first.pk: "SUCCESS", second.pk: "IGNORED"}
+
+
+@pytest.mark.django_db
+def test_confirm__many_ids_travel_in_one_field(operator_client, settings):
+    """Ids separated by commas or spaces in one field: 1,200 ids (more than Django's 1,000
+    fields) are confirmed, and above MAX_EXPLICIT_IDS the app's own message is shown."""
+    log = make_log()
+    many = ",".join(f"live:{n}" for n in range(log.pk, log.pk + 1200))
+    response = operator_client.post(IGNORE_CONFIRM, {"ids": many})
+    assert response.status_code == 200
+    assert "Ignore 1 FAILED write: 1200 selected rows (live: 1200, archived: 0)" in (
+        response.content.decode()
+    )
+    too_many = " ".join(f"archive:{n}" for n in range(1, 5002))
+    response = operator_client.post(IGNORE_CONFIRM, {"ids": too_many})
+    assert response.status_code == 400
+    assert "Too many rows selected (5,001); select at most 5,000" in response.content.decode()
+    assert states() == {log.pk: "FAILED"}
 
 
 @pytest.mark.django_db
 def test_retry__unreachable_api_changes_nothing_then_explicit_choice_works(operator_client):
     """The API is down: 503 with the choice; choosing merged writes then retries."""
     log = make_log()
-    data = {"scope": "ids", "id": f"live:{log.pk}", "write_algorithm": "auto"}
     with unreachable_api(token="secret-test-token"):
+        token = confirm(operator_client, "retry", {"id": f"live:{log.pk}"})
+        data = {"confirmation": token, "write_algorithm": "auto"}
         response = operator_client.post(RETRY, data)
         html = response.content.decode()
         assert response.status_code == 503
@@ -272,12 +344,8 @@ def test_retry__ordered_writes_with_a_missing_table_changes_nothing(operator_cli
     """A mapped table missing from the schema: a clear message, every row still FAILED."""
     live = make_log()
     missing = make_log(table_name="gone_table")
-    data = {
-        "scope": "ids",
-        "id": [f"live:{live.pk}", f"live:{missing.pk}"],
-        "write_algorithm": "ordered",
-    }
-    response = operator_client.post(RETRY, data)
+    data = {"id": [f"live:{live.pk}", f"live:{missing.pk}"], "write_algorithm": "ordered"}
+    response = confirm_and_perform(operator_client, "retry", data, write_algorithm="ordered")
     assert response.status_code == 302
     assert "Nothing changed" in _message(response)
     assert "gone_table" in _message(response)

@@ -90,6 +90,33 @@ def test_filters__bad_input_is_400(viewer_client, query):
     assert b"The filter is invalid" in response.content
 
 
+def _key_with(message: str, table: str = "account") -> str:
+    """A well-formed group key whose decoded message is ``message`` (code matching it)."""
+    return errors.group_key(table, errors.code_of_normalised(message), message)
+
+
+@pytest.mark.parametrize("character", ["\x00", "\x01", "\x1b", "\x7f", "\x85"])
+def test_filters__control_characters_in_a_decoded_group_key_are_400(operator, client, character):
+    """A group key that decodes to a control character is refused by the filter form, on the
+    list and on both confirmation pages, before anything reaches the database."""
+    key = _key_with(f"entity is deleted{character}x")
+    client.force_login(operator)
+    for name in ("dashboard:failures", "dashboard:retry_confirm", "dashboard:ignore_confirm"):
+        response = client.get(reverse(name), {"group": key, "source": "both"})
+        assert response.status_code == 400, name
+        assert b"Control characters" in response.content, name
+    form = filters.FailureFilterForm({"group": key})
+    assert not form.is_valid()
+    assert "group" in form.errors
+
+
+@pytest.mark.parametrize("field", ["q", "table"])
+def test_filters__control_characters_in_text_filters_are_400(viewer_client, field):
+    """Search and table filters with control characters are a 400 too."""
+    response = viewer_client.get(reverse("dashboard:failures"), {field: "contact\x01"})
+    assert response.status_code == 400
+
+
 def test_filters__table_action_state_source_dates_search(viewer_client):
     """Each filter narrows the list as documented."""
     now = timezone.now()
