@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
 
 from app.core.redirects import local_path
+
+
+class LoginForm(AuthenticationForm):
+    """Django's form, refusing a username longer than the user model allows before
+    authenticating (Django 5.2 sets the field's ``max_length`` too late for its validator, so an
+    overlong name reached the backends and django-axes' 255-character column: a 500)."""
+
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username")
+        if username is not None and len(username) > (self.fields["username"].max_length or 150):
+            raise self.get_invalid_login_error()
+        return super().clean()
 
 
 class LocalNextMixin:
@@ -18,7 +33,7 @@ class LocalNextMixin:
 
 
 class LoginView(LocalNextMixin, auth_views.LoginView):
-    pass
+    authentication_form = LoginForm
 
 
 class LogoutView(LocalNextMixin, auth_views.LogoutView):

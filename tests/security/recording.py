@@ -33,6 +33,12 @@ class RecordingQueryDict(QueryDict):
         copy.reads = reads
         return copy
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> RecordingQueryDict:
+        """``copy()`` (e.g. django-axes cleansing the query) keeps recording into ``reads``."""
+        result = super().__deepcopy__(memo)
+        result.reads = self.reads
+        return result
+
     def _note(self, key: Any) -> None:
         if isinstance(key, str) and key not in IGNORED_KEYS:
             self.reads.add(key)

@@ -26,6 +26,7 @@ from django.core import signing
 from django.test import Client
 from django.urls import reverse
 
+from app.audit.models import AuditEntry
 from app.connections.models import ImportJob, Mapping
 from app.dashboard import confirmations, errors
 from app.dashboard.models import BulkActionJob
@@ -208,8 +209,13 @@ class Probe:
         body = b"".join(response.streaming_content) if response.streaming else response.content
         assert b"Server error" not in body, what
         assert elapsed < MAX_SECONDS, f"{what}: {elapsed:.1f} s"
-        if before is not None and refused(response):
-            assert state_counts(statistics=False) == before, f"state changed by refused {what}"
+        if before is not None and refused(response, self.name):
+            after = state_counts(statistics=False)
+            if self.name in PUBLIC:  # a failed login (or a logout) is audited, and only that
+                new = after.pop("audit entries") - before.pop("audit entries")
+                actions = AuditEntry.objects.order_by("-pk").values_list("action", flat=True)
+                assert all(a.startswith("auth.") for a in actions[:new]), what
+            assert after == before, f"state changed by refused {what}"
         return response
 
 
@@ -219,11 +225,15 @@ def _expected_503(record: logging.LogRecord) -> bool:
     return record.name == "django.request" and getattr(record, "status_code", None) == 503
 
 
-def refused(response: Any) -> bool:
-    """A 4xx, or the redirect to the login page."""
+def refused(response: Any, name: str = "") -> bool:
+    """A 4xx, or the redirect to the login page (where a logout always goes: not a refusal)."""
     if 400 <= response.status_code < 500:
         return True
-    return response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    return (
+        name != "logout"
+        and response.status_code == 302
+        and response["Location"].startswith(reverse("login"))
+    )
 
 
 def _short(data: dict[str, Any]) -> str:

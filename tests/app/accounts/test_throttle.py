@@ -243,3 +243,13 @@ def test_audit__locked_out_attempts_say_so():
     )
     assert details[:4] == ["Wrong username or password."] * 4
     assert all("locked out for 15 more minute" in detail for detail in details[4:])
+
+
+def test_login__overlong_username_is_a_plain_refusal():
+    """A username longer than the user model allows is refused by the form (200, the usual
+    message), never reaching the backends or django-axes' 255-character column (was a 500)."""
+    client, response = login("x" * 300, WRONG)
+    assert response.status_code == 200
+    assert not logged_in(client)
+    assert "Your username and password didn't match" in response.content.decode()
+    assert not AccessAttempt.objects.exists()
