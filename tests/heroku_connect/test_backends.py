@@ -13,6 +13,7 @@ from django.test import override_settings
 from heroku_connect.db.backends.base.base import HerokuConnectDatabaseWrapperMixin
 from heroku_connect.db.backends.base.creation import DatabaseCreation
 from heroku_connect.db.backends.postgresql.base import DatabaseWrapper
+from tests.needs import require_postgis
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -137,6 +138,8 @@ def _fresh_test_db(engine, name):
 )
 def test_create_test_db__builds_the_development_schema(engine, display_name, extra):
     """Creating a test database (both engines) builds the schema before migrations run."""
+    if "postgis" in engine:
+        require_postgis(connection.settings_dict)
     name = f"{connection.settings_dict['NAME']}_{engine.rsplit('.', 1)[-1]}"
     result = _fresh_test_db(engine, name)
     assert result["display_name"] == display_name
