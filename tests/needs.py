@@ -9,8 +9,8 @@ failure, so CI, which installs everything, still proves these tests::
     if not postgis_available():
         missing("PostGIS on the test database server", "apt-get install postgresql-15-postgis-3")
 
-Raised from a fixture or a helper, every such skip is reported at this module's line, so pytest
-folds the skips of one reason into one summary line.
+Wherever it is raised from (a test, a helper, a fixture), such a skip is reported at this
+module's line, so pytest folds the skips of one reason into one summary line.
 """
 
 from __future__ import annotations
@@ -85,7 +85,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytes
     if running_in_ci():
         report.outcome = "failed"
         report.longrepr = f"CI must provide what this test {reason}"
-    elif isinstance(report.longrepr, tuple):  # (path, line, "tests.needs.Missing…: reason")
-        path, line, _ = report.longrepr
-        report.longrepr = (path, line, reason)
+    else:
+        # Reported where missing() raised (not at each test, as for fixtures' skips), so the
+        # summary folds every skip of one reason into one line.
+        raised = call.excinfo.traceback[-1]
+        report.longrepr = (str(raised.path), raised.lineno + 1, reason)
     return report
