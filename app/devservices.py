@@ -109,6 +109,22 @@ def _wait_for_socket(path: Path, process: subprocess.Popen, name: str, log: Path
     raise LauncherError(f"{name} did not start within {STARTUP_TIMEOUT:.0f} s: {_last_line(log)}")
 
 
+def _wait_for_port(port: int, process: subprocess.Popen) -> None:
+    """Until 127.0.0.1:``port`` accepts connections (gunicorn has bound it)."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise LauncherError(f"the web server exited at start-up (status {process.returncode})")
+        with socket.socket() as probe:
+            probe.settimeout(1)
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise LauncherError(
+        f"the web server did not listen on port {port} within {STARTUP_TIMEOUT:.0f} s"
+    )
+
+
 def _last_line(log: Path) -> str:
     try:
         lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
@@ -505,14 +521,15 @@ def run_demo() -> int:
         if _has_command(environ, "seed_demo_data"):
             _manage(environ, "seed_demo_data")
         web_env = {**environ, "PORT": str(port), "GUNICORN_BIND": f"127.0.0.1:{port}"}
-        group.start("web", [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py",
-                            "app.wsgi"], cwd=ROOT, env=web_env)  # fmt: skip
+        gunicorn = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "app.wsgi"]
+        web = group.start("web", gunicorn, cwd=ROOT, env=web_env)
         celery = [sys.executable, "-m", "celery", "-A", "app"]
         group.start("worker", [*celery, "worker", "--loglevel=info", "--pool", "solo"],
                     cwd=ROOT, env=environ)  # fmt: skip
         group.start("beat", [*celery, "beat",
                              "--loglevel=info", "--schedule", str(DATA / "celerybeat-schedule")],
                     cwd=ROOT, env=environ)  # fmt: skip
+        _wait_for_port(port, web)  # the URL printed below answers at once
         print(
             f"\n  Heroku Connect Operator: http://127.0.0.1:{port}/\n"
             f"  Log in as {environ['ADMIN_USERNAME']!r} with password "

@@ -79,6 +79,7 @@ ROUTES: dict[str, Route] = {
     "audit:export": Route(READ, AUDIT),
     "connections:status": Route(READ, VIEW),
     "connections:status_json": Route(READ, VIEW),
+    "connections:refresh": Route(POST, VIEW),
     "connections:diff": Route(READ, VIEW),
     "connections:download": Route(READ, VIEW),
     "connections:import_job": Route(READ, VIEW, {"pk": 1}),
@@ -422,6 +423,7 @@ def test_url__tampered_path_is_not_found(name):
         ("dashboard:retry", {"scope": "ids", "ids": "live:1"}),
         ("dashboard:ignore", {"scope": "ids", "ids": "live:1"}),
         ("dashboard:ignore_confirm", {"scope": "ids", "ids": "live:1"}),
+        ("connections:refresh", {}),
     ],
 )
 def test_actions__next_must_be_local(admin_client, name, data):
