@@ -73,6 +73,22 @@ def _launcher(*command: str) -> list[str]:
     return [sys.executable, "-m", "app.devservices", "exec", "--", *command]
 
 
+def _probe(environ: dict[str, str], extra: str = "") -> subprocess.CompletedProcess:
+    """Run PROBE (+ ``extra``) through the launcher; fails the test unless it succeeded."""
+    result = subprocess.run(
+        _launcher(sys.executable, "-c", PROBE + extra),
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "pg 1" in result.stdout
+    assert "redis ok" in result.stdout
+    return result
+
+
 def _processes_using(data: Path) -> list[str]:
     """Command lines of running processes that mention ``data`` (left-over servers)."""
     found = []
@@ -91,17 +107,7 @@ def _processes_using(data: Path) -> list[str]:
 @pytest.mark.slow
 def test_exec__embedded_postgres_with_hstore_and_redis_then_nothing_left(data_dir):
     """Without DATABASE_URL/REDIS_URL both servers start, serve the command, and stop after."""
-    result = subprocess.run(
-        _launcher(sys.executable, "-c", PROBE),
-        cwd=ROOT,
-        env=_environ(data_dir),
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "pg 1" in result.stdout
-    assert "redis ok" in result.stdout
+    result = _probe(_environ(data_dir))
     assert "embedded PostgreSQL 18 running" in result.stdout
     assert (data_dir / "postgres-18" / "PG_VERSION").read_text().strip() == "18"
     assert _processes_using(data_dir) == []
@@ -116,17 +122,8 @@ def test_exec__as_root_in_a_user_namespace_behind_a_private_folder(data_dir):
     private = data_dir / "private"
     private.mkdir(mode=0o700)
     data = private / "d"
-    result = subprocess.run(
-        _launcher(sys.executable, "-c", PROBE),
-        cwd=ROOT,
-        env=_environ(data, **{devservices.RUN_AS_VARIABLE: "namespace"}),
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    result = _probe(_environ(data, **{devservices.RUN_AS_VARIABLE: "namespace"}))
     assert "as 'nobody' in a user namespace" in result.stdout
-    assert "pg 1" in result.stdout
     assert private.stat().st_mode & 0o777 == 0o700
     assert data_dir.stat().st_mode & 0o777 == 0o755
     assert _owners(data) == {0}
@@ -143,17 +140,9 @@ def test_exec__as_root_as_the_system_user_then_the_files_are_given_back(data_dir
         "d = pathlib.Path(os.environ['HCOP_DATA_DIR']) / 'postgres-18'; "
         "print('owner', pwd.getpwuid(d.stat().st_uid).pw_name)"
     )
-    result = subprocess.run(
-        _launcher(sys.executable, "-c", PROBE + "\n" + owner_probe),
-        cwd=ROOT,
-        env=_environ(data_dir, **{devservices.RUN_AS_VARIABLE: "system-user"}),
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    environ = _environ(data_dir, **{devservices.RUN_AS_VARIABLE: "system-user"})
+    result = _probe(environ, "\n" + owner_probe)
     assert f"as the system user {devservices.SYSTEM_USER}" in result.stdout
-    assert "pg 1" in result.stdout
     assert f"owner {devservices.SYSTEM_USER}" in result.stdout
     assert _owners(data_dir) == {0}
     assert _processes_using(data_dir) == []
