@@ -196,3 +196,13 @@ def test_app_json__app_name_says_how_heroku_tells_it():
     assert "value" not in spec
     assert "runtime-dyno-metadata" in spec["description"]
     assert "this app's name" in spec["description"]
+
+
+def test_ci_run__installs_debians_chromium_and_postgis_and_sets_ci():
+    """CI proves what local runs may skip: it installs the browser and PostGIS, and sets CI so
+    a missing one fails instead of skipping (tests/needs.py)."""
+    script = (ROOT / ".ci" / "run").read_text()
+    install = next(line for line in script.splitlines() if "apt-get install" in line)
+    assert {"chromium", "postgresql-15-postgis-3", "libgdal32"} <= set(install.split())
+    assert 'export CI="${CI:-true}"' in script
+    assert script.rstrip().endswith("make test")
