@@ -32,6 +32,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from urllib.parse import quote
 
@@ -45,6 +46,14 @@ STARTUP_TIMEOUT = 30.0
 SYSTEM_USER = "hcop-postgres"
 #: Forces one way of running PostgreSQL as root: ``namespace`` or ``system-user``.
 RUN_AS_VARIABLE = "HCOP_POSTGRES_RUN_AS"
+
+
+class RunAs(StrEnum):
+    """How the embedded PostgreSQL's processes run."""
+
+    SELF = "self"  #: as the invoking (non-root) user
+    NAMESPACE = "namespace"  #: root, mapped to 'nobody' in a user namespace (unshare)
+    SYSTEM_USER = "system-user"  #: root, switching to SYSTEM_USER
 
 
 class LauncherError(Exception):
@@ -147,13 +156,9 @@ def _runtime_dir(data: Path) -> Path:
 
 @dataclass
 class Identity:
-    """How the embedded PostgreSQL's processes run.
+    """The way (:class:`RunAs`) and what it takes: a command prefix, or a user to switch to."""
 
-    ``self``: as the invoking (non-root) user. ``namespace``: prefixed by ``unshare`` into a
-    user namespace where root is an ordinary user. ``system-user``: as :data:`SYSTEM_USER`.
-    """
-
-    kind: str
+    kind: RunAs
     prefix: list[str] = field(default_factory=list)
     uid: int | None = None
     gid: int | None = None
@@ -172,7 +177,7 @@ class Identity:
         In a namespace only root's files are the server's own, so anything else (left by a
         system-user run that was killed) is taken back first.
         """
-        if self.kind == "namespace":
+        if self.kind == RunAs.NAMESPACE:
             for path in paths:
                 if path.stat().st_uid != os.geteuid():
                     _chown_tree(path, os.geteuid(), os.getegid())
@@ -216,7 +221,7 @@ def _namespace_identity() -> Identity | str:
     if probe.returncode != 0:
         reason = (probe.stderr.strip().splitlines() or ["unknown error"])[-1]
         return f"user namespaces are not allowed here ({reason})"
-    return Identity("namespace", prefix=prefix)
+    return Identity(RunAs.NAMESPACE, prefix=prefix)
 
 
 def _inaccessible_ancestor(path: Path) -> Path | None:
@@ -250,7 +255,7 @@ def _system_user_identity(needed: Sequence[Path]) -> Identity | str:
             reason = (created.stderr.strip().splitlines() or ["unknown error"])[-1]
             return f"useradd {SYSTEM_USER} failed ({reason})"
         entry = pwd.getpwnam(SYSTEM_USER)
-    return Identity("system-user", uid=entry.pw_uid, gid=entry.pw_gid)
+    return Identity(RunAs.SYSTEM_USER, uid=entry.pw_uid, gid=entry.pw_gid)
 
 
 def postgres_identity(data: Path, bin_dir: Path) -> Identity:
@@ -259,17 +264,17 @@ def postgres_identity(data: Path, bin_dir: Path) -> Identity:
     Raises :class:`LauncherError` with one line saying what to do when there is none.
     """
     if not hasattr(os, "geteuid") or os.geteuid() != 0:
-        return Identity("self")
+        return Identity(RunAs.SELF)
     forced = os.environ.get(RUN_AS_VARIABLE, "")
-    if forced not in {"", "namespace", "system-user"}:
+    if forced not in {"", RunAs.NAMESPACE, RunAs.SYSTEM_USER}:
         raise LauncherError(f"{RUN_AS_VARIABLE} must be 'namespace' or 'system-user'")
     reasons = []
-    if forced in {"", "namespace"}:
+    if forced in {"", RunAs.NAMESPACE}:
         found = _namespace_identity()
         if isinstance(found, Identity):
             return found
         reasons.append(found)
-    if forced in {"", "system-user"}:
+    if forced in {"", RunAs.SYSTEM_USER}:
         found = _system_user_identity([data, bin_dir / "postgres"])
         if isinstance(found, Identity):
             return found
@@ -290,8 +295,8 @@ class EmbeddedPostgres:
 
     def describe(self) -> str:
         how = {
-            "namespace": ", as 'nobody' in a user namespace",
-            "system-user": f", as the system user {SYSTEM_USER}",
+            RunAs.NAMESPACE: ", as 'nobody' in a user namespace",
+            RunAs.SYSTEM_USER: f", as the system user {SYSTEM_USER}",
         }
         as_who = how.get(self.identity.kind, "")
         return f"embedded PostgreSQL {EMBEDDED_POSTGRES_MAJOR} running{as_who}"
