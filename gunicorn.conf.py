@@ -7,8 +7,8 @@ _development = os.environ.get("DJANGO_SETTINGS_MODULE", "").endswith(".developme
 # Heroku routes to $PORT on every interface (IPv4 and IPv6).
 bind = os.environ.get("GUNICORN_BIND") or f"[::]:{os.environ.get('PORT', '8000')}"
 
-# The Python buildpack sets WEB_CONCURRENCY at dyno boot from the dyno size.
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# No `workers` here: gunicorn reads WEB_CONCURRENCY itself (default 1), which the Python
+# buildpack sets at dyno boot from the dyno size unless the operator set it.
 worker_class = "gthread"
 threads = 5
 

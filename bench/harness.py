@@ -13,6 +13,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
+from heroku_connect.db.database_url import libpq_conninfo
+
 
 @dataclass(frozen=True)
 class Options:
@@ -52,7 +54,7 @@ def _with_database(url: str, name: str) -> str:
 def scratch_database(database_url: str) -> Iterator[str]:
     """Create an empty database next to ``database_url``'s, yield its URL, drop it afterwards."""
     name = f"bench_hcop_{uuid.uuid4().hex[:12]}"
-    admin_url = _with_database(database_url, "postgres")
+    admin_url = libpq_conninfo(_with_database(database_url, "postgres"))
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:

@@ -1,8 +1,13 @@
 """Project-wide pytest configuration."""
 
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 
-pytest_plugins = ["tests.simulator_fixtures"]
+pytest_plugins = ["tests.simulator_fixtures", "tests.needs"]
 
 # A project's own suite with its own settings; test_project_suite.py runs it in a subprocess.
 collect_ignore = ["heroku_connect/project"]
@@ -56,3 +61,22 @@ def _empty_heroku_connect_tables_after_transactional_tests(request: pytest.Fixtu
         tables = [row[0] for row in cursor.fetchall()]
         if tables:
             cursor.execute(f"TRUNCATE {', '.join(tables)}")
+
+
+@pytest.fixture(scope="session")
+def embedded_postgres() -> Iterator[object]:
+    """A private embedded PostgreSQL started by the launcher (as root: its unprivileged way).
+
+    For tests that must hold against the embedded server whatever server the suite uses.
+    Capitals in the folder name check that socket paths keep their case.
+    """
+    from app.devservices import ProcessGroup, start_postgres
+
+    folder = Path(tempfile.mkdtemp(prefix="hcop-PG-", dir="/tmp"))  # short: socket paths
+    folder.chmod(0o755)  # like a checkout: reachable for the launcher's system user
+    group = ProcessGroup()
+    try:
+        yield start_postgres(group, folder)
+    finally:
+        group.stop()
+        shutil.rmtree(folder, ignore_errors=True)

@@ -78,6 +78,7 @@ ROUTES: dict[str, Route] = {
     "accounts:lift": Route(POST, LIFT_LOCKOUT),
     "connections:status": Route(READ, VIEW),
     "connections:status_json": Route(READ, VIEW),
+    "connections:refresh": Route(POST, VIEW),
     "connections:diff": Route(READ, VIEW),
     "connections:download": Route(READ, VIEW),
     "connections:import_job": Route(READ, VIEW, {"pk": 1}),

@@ -8,17 +8,18 @@ then stores what it got in a short transaction. The client is passed in (``clien
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -270,20 +271,59 @@ def store_deployed(
     return deployed
 
 
-def refresh_status(*, client: Any, app_name: str | None = None) -> RefreshRun:
+#: PostgreSQL advisory lock: one status refresh at a time (beat, a worker's start, Refresh now).
+_REFRESH_LOCK_KEY = 0x68636F70_0002
+
+
+class RefreshAlreadyRunning(Exception):
+    """Another status refresh holds the lock; its result shows in a moment."""
+
+
+@contextlib.contextmanager
+def _one_refresh_at_a_time() -> Iterator[None]:
+    """A session-level lock (API calls run outside transactions), released at the end."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [_REFRESH_LOCK_KEY])
+        if not cursor.fetchone()[0]:
+            raise RefreshAlreadyRunning("A status refresh is already running.")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [_REFRESH_LOCK_KEY])
+
+
+def refresh_status(
+    *, client: Any, app_name: str | None = None, time_budget: float | None = None
+) -> RefreshRun:
     """One refresh: the list call, then per connection one deep GET, notifications, export.
 
     API calls: ``1 + 3 * connections``. A failure ends the run and is recorded in a failed
-    :class:`RefreshRun` (what was stored before it stays, and the pages mark it stale).
+    :class:`RefreshRun` (what was stored before it stays, and the pages mark it stale). With a
+    ``time_budget`` (seconds; a browser is waiting) no further connection is started once it is
+    spent. Raises :class:`RefreshAlreadyRunning` while another refresh runs.
     """
+    with _one_refresh_at_a_time():
+        return _refresh_status(client=client, app_name=app_name, time_budget=time_budget)
+
+
+def _refresh_status(*, client: Any, app_name: str | None, time_budget: float | None) -> RefreshRun:
     calls = 0
     now = timezone.now()
+    started = time.monotonic()
     try:
         app_name = app_name or configured_app_name()
         calls += 1
-        items = client.list_connections(app_name)
+        items = list(client.list_connections(app_name))
         listed: list[str] = []
-        for item in items:
+        for done, item in enumerate(items):
+            if time_budget is not None and time.monotonic() - started > time_budget:
+                from heroku_connect.api import APIUnavailableError
+
+                raise APIUnavailableError(
+                    f"the refresh stopped after {time_budget:g} s with {done} of {len(items)} "
+                    "connections refreshed; the background refresh fetches the rest."
+                )
             calls += 1
             conn = store_connection(client.get_connection(str(item["id"]), deep=True), now)
             listed.append(conn.connection_id)
@@ -321,6 +361,23 @@ def refresh_status(*, client: Any, app_name: str | None = None) -> RefreshRun:
         )
     prune_snapshots(now - SNAPSHOT_RETENTION)
     return RefreshRun.objects.create(ok=True, api_calls=calls)
+
+
+def refresh_status_now(*, client: Any, user: Any) -> RefreshRun:
+    """An operator's "Refresh now": a refresh bounded for a waiting browser, audited.
+
+    Raises :class:`RefreshAlreadyRunning` (nothing is recorded then).
+    """
+    run = refresh_status(client=client, time_budget=tunable("WEB_REFRESH_BUDGET_SECONDS", 20))
+    record_action(
+        user=user,
+        action="connections.refresh",
+        target=f"app {settings.HEROKU_CONNECT_APP_NAME or '(not set)'}",
+        row_count=Connection.objects.filter(removed_at__isnull=True).count() if run.ok else 0,
+        outcome="ok" if run.ok else "error",
+        detail=run.error_message,
+    )
+    return run
 
 
 def prune_snapshots(before: datetime.datetime) -> None:

@@ -2,16 +2,39 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from celery import shared_task
+from celery.signals import worker_ready
 
 from . import services
 
+logger = logging.getLogger(__name__)
+
 
 @shared_task(name="connections.refresh_status", ignore_result=True)
-def refresh_status() -> int:
-    """Beat task: refresh connections, mappings, notifications and exports from the API."""
+def refresh_status() -> int | None:
+    """Beat task: refresh connections, mappings, notifications and exports from the API.
+
+    Returns the run's id, or None when another refresh was running (nothing to add).
+    """
     with services.make_client() as client:
-        return services.refresh_status(client=client).pk
+        try:
+            return services.refresh_status(client=client).pk
+        except services.RefreshAlreadyRunning:
+            logger.info("Status refresh skipped: another refresh is running.")
+            return None
+
+
+@worker_ready.connect
+def refresh_when_a_worker_starts(sender: Any = None, **kwargs: Any) -> None:
+    """A worker that starts fetches the status at once, instead of at beat's first tick a minute
+    later: the pages of a fresh deploy (or ``make demo``) show data within seconds."""
+    try:
+        refresh_status.delay()
+    except Exception:  # the broker is down: beat's schedule catches up
+        logger.exception("Could not enqueue the start-up status refresh")
 
 
 @shared_task(name="connections.run_import", ignore_result=True, acks_late=True)

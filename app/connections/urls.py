@@ -9,6 +9,7 @@ app_name = "connections"
 urlpatterns = [
     path("", views.status, name="status"),
     path("status.json", views.status_json, name="status_json"),
+    path("refresh/", views.refresh, name="refresh"),
     path("diff/", views.diff, name="diff"),
     path("diff/mapping.json", views.download_mapping, name="download"),
     path("imports/<int:pk>/", views.import_job, name="import_job"),

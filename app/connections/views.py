@@ -10,12 +10,14 @@ import logging
 
 from django.contrib import messages
 from django.core.validators import slug_re
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from app.core.redirects import next_path
 from app.dashboard.access import MANAGE_MAPPINGS, VIEW_DASHBOARD, require_perm
 
 from . import selectors, services
@@ -54,6 +56,35 @@ def status(request: HttpRequest) -> HttpResponse:
 def status_json(request: HttpRequest) -> JsonResponse:
     """The status page's data as JSON (same read model)."""
     return JsonResponse(selectors.status_as_dict(selectors.status_page()))
+
+
+@require_POST
+@require_perm(VIEW_DASHBOARD)
+def refresh(request: HttpRequest) -> HttpResponse:
+    """Refresh the status from the API now (what beat does every minute); audited."""
+    back = next_path(request, fallback=reverse("connections:status"))
+    try:
+        with services.make_client(timeout=services.web_api_timeout()) as client:
+            run = services.refresh_status_now(client=client, user=request.user)
+    except services.RefreshAlreadyRunning:
+        messages.warning(
+            request, "A status refresh is already running; reload in a moment for its result."
+        )
+    else:
+        if run.ok:
+            count = Connection.objects.filter(removed_at__isnull=True).count()
+            messages.success(
+                request,
+                ngettext(
+                    "Status refreshed: %(count)d connection.",
+                    "Status refreshed: %(count)d connections.",
+                    count,
+                )
+                % {"count": count},
+            )
+        else:
+            messages.error(request, "The status refresh failed (the banner below says why).")
+    return HttpResponseRedirect(back)
 
 
 @require_GET

@@ -12,8 +12,13 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from heroku_connect.db.database_url import (
+    DatabaseURLError,
+    NotPostgresURLError,
+    parse_database_url,
+)
 
 DATABASE_ENGINE = "heroku_connect.db.backends.postgresql"
 
@@ -89,26 +94,28 @@ def require(environ: Environ, name: str) -> str:
 def database_config(url: str, *, on_heroku: bool) -> dict[str, Any]:
     """Parse ``DATABASE_URL`` into Django's DATABASES entry with the Heroku Connect engine.
 
+    Every URL form is read by :func:`heroku_connect.db.database_url.parse_database_url` (the
+    one parser; socket directories, no host, percent-encoded credentials, ``postgis://``).
     SSL is required only on Heroku: a local server without SSL would otherwise refuse us.
     """
-    scheme = urlsplit(url).scheme
-    if scheme not in {"postgres", "postgresql", "pgsql", "postgis"}:
-        raise ImproperlyConfigured(
-            f"DATABASE_URL must be a postgres:// or postgresql:// URL (got scheme {scheme!r})."
-        )
     try:
-        config = dj_database_url.parse(
-            url,
-            engine=DATABASE_ENGINE,
-            conn_max_age=600 if on_heroku else 0,
-            conn_health_checks=on_heroku,
-            ssl_require=on_heroku,
-        )
-    except ValueError as exc:
-        message = f"DATABASE_URL is malformed: {exc.__class__.__name__}."
-        raise ImproperlyConfigured(message) from None
-    if not config.get("NAME"):
+        config = parse_database_url(url)
+    except NotPostgresURLError as exc:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL must be a postgres:// or postgresql:// URL (got scheme {exc.scheme!r})."
+        ) from None
+    except DatabaseURLError as exc:
+        raise ImproperlyConfigured(f"DATABASE_URL is malformed: {exc}.") from None
+    if not config["NAME"]:
         raise ImproperlyConfigured("DATABASE_URL must name a database (…/dbname).")
+    config.update(
+        ENGINE=DATABASE_ENGINE,
+        CONN_MAX_AGE=600 if on_heroku else 0,
+        CONN_HEALTH_CHECKS=on_heroku,
+        DISABLE_SERVER_SIDE_CURSORS=False,
+    )
+    if on_heroku:
+        config["OPTIONS"] = {**config.get("OPTIONS", {}), "sslmode": "require"}
     return config
 
 

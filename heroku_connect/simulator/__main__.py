@@ -140,7 +140,7 @@ def _backfill_history(simulator: Any, args: argparse.Namespace) -> None:
         simulator.wait_idle(timeout=300)
         tables = [mapping.table_name for mapping in simulator.state.read_write_mappings()]
         written = backfill_history(
-            args.database_url,
+            simulator.database_url,
             schema=args.schema,
             tables=tables,
             days=args.history_days,

@@ -19,6 +19,7 @@ from typing import Any
 
 import psycopg
 
+from heroku_connect.db.database_url import DatabaseURLError, libpq_conninfo
 from heroku_connect.simulator.importer import (
     Importer,
     ImportError_,
@@ -51,8 +52,8 @@ class SimulatorError(Exception):
 def describe_dsn(dsn: str) -> str:
     """``host:port/dbname`` of a DSN or URL, without user or password."""
     try:
-        info = psycopg.conninfo.conninfo_to_dict(dsn)
-    except psycopg.ProgrammingError:
+        info = psycopg.conninfo.conninfo_to_dict(libpq_conninfo(dsn))
+    except (psycopg.ProgrammingError, DatabaseURLError):
         return "(unparseable database URL)"
     return f"{info.get('host') or 'localhost'}:{info.get('port') or 5432}/{info.get('dbname')}"
 
@@ -86,6 +87,11 @@ class Simulator:
     ) -> None:
         from heroku_connect.simulator.org import Org
 
+        # Any accepted URL form (socket directories, postgis://) as a string libpq reads.
+        try:
+            database_url = libpq_conninfo(database_url)
+        except DatabaseURLError as exc:
+            raise SimulatorError(f"cannot use the database URL: {exc}") from None
         self.database_url = database_url
         self.token = token
         self.host = host

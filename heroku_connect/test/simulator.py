@@ -26,20 +26,14 @@ from typing import Any
 import psycopg
 
 from heroku_connect import schema as ddl
+from heroku_connect.db.database_url import connection_params
 
 __all__ = ("DatabaseSnapshot", "running_simulator", "dsn_from_settings_dict")
 
 
 def dsn_from_settings_dict(settings_dict: dict[str, Any]) -> str:
     """A libpq DSN for a Django ``DATABASES`` entry (uses the test ``NAME`` once set up)."""
-    params = {
-        "dbname": settings_dict.get("NAME"),
-        "user": settings_dict.get("USER") or None,
-        "password": settings_dict.get("PASSWORD") or None,
-        "host": settings_dict.get("HOST") or None,
-        "port": str(settings_dict["PORT"]) if settings_dict.get("PORT") else None,
-    }
-    return psycopg.conninfo.make_conninfo(**{k: v for k, v in params.items() if v})
+    return psycopg.conninfo.make_conninfo(**connection_params(settings_dict))
 
 
 @dataclass

@@ -2,7 +2,10 @@
 
 import importlib
 import json
+import os
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -56,6 +59,7 @@ def test_procfile__web_points_at_importable_config_and_wsgi_app():
     namespace: dict = {}
     exec(compile((ROOT / config).read_text(), config, "exec"), namespace)
     assert namespace["worker_class"] == "gthread"
+    assert "workers" not in namespace  # WEB_CONCURRENCY decides (next test)
     assert namespace["timeout"] < 30
     module = importlib.import_module(command[-1].split(":")[0])
     assert callable(module.application)
@@ -104,8 +108,7 @@ def test_app_json__postdeploy_and_ci_commands_exist():
     assert postdeploy[:2] == ["python", "manage.py"]
     assert postdeploy[2] in get_commands()
     test_env = manifest["environments"]["test"]
-    assert test_env["scripts"]["test"] == "make test"
-    assert "make test" in (ROOT / "README.md").read_text()
+    assert shlex.split(test_env["scripts"]["test"])[0] == "pytest"
     assert {a.split(":")[1] for a in test_env["addons"]} == {"in-dyno"}
     # The browser tests need a Chrome there (no Debian Chromium on Heroku CI dynos).
     assert test_env["buildpacks"][-1] == {"url": "heroku/python"}
@@ -195,3 +198,76 @@ def test_app_json__logo_is_a_square_png_shipped_in_the_repository():
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", data[16:24])
     assert width == height >= 64
+
+
+_GUNICORN_WORKERS = """
+from gunicorn.app.base import Application
+class Probe(Application):
+    def init(self, *args):
+        return {}
+    def load(self):
+        return None
+probe = Probe(usage="", prog="probe")
+probe.load_config_from_file("gunicorn.conf.py")
+print(probe.cfg.workers)
+"""
+
+
+@pytest.mark.parametrize(("web_concurrency", "workers"), [("5", "5"), (None, "1")])
+def test_gunicorn__workers_come_from_web_concurrency(web_concurrency, workers):
+    """Heroku's buildpack sets WEB_CONCURRENCY per dyno size (unless the operator did): gunicorn
+    uses it; without it (make demo) one worker with its threads."""
+    environ = {k: v for k, v in os.environ.items() if k != "WEB_CONCURRENCY"}
+    if web_concurrency:
+        environ["WEB_CONCURRENCY"] = web_concurrency
+    result = subprocess.run(
+        [sys.executable, "-c", _GUNICORN_WORKERS],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert result.stdout.strip() == workers
+
+
+def test_app_json__leaves_web_concurrency_to_heroku():
+    """A value in app.json would pin every dyno size to it (the buildpack sets it only if unset)."""
+    manifest = json.loads((ROOT / "app.json").read_text())
+    assert "WEB_CONCURRENCY" not in manifest["env"]
+    for environment in manifest.get("environments", {}).values():
+        assert "WEB_CONCURRENCY" not in environment.get("env", {})
+
+
+def test_app_json__heroku_ci_runs_the_suite_in_the_buildpacks_environment():
+    """Heroku CI installs requirements(-test).txt into the buildpack's Python: its scripts call
+    pytest there, never `make test` (which would build a second virtualenv, .venv)."""
+    scripts = json.loads((ROOT / "app.json").read_text())["environments"]["test"]["scripts"]
+    assert shlex.split(scripts["test"]) == ["pytest", "-q"]
+    for script in scripts.values():
+        words = shlex.split(script)
+        assert "make" not in words
+        assert not any("venv" in word for word in words)
+    assert "$(VENV)" in (ROOT / "Makefile").read_text()  # the reason: make test builds .venv
+    assert "pytest" in (ROOT / "requirements-test.txt").read_text()
+
+
+def test_app_json__app_name_says_how_heroku_tells_it():
+    """HEROKU_CONNECT_APP_NAME: asked for by the button form (optional), explaining that
+    Heroku sets HEROKU_APP_NAME only with the runtime-dyno-metadata lab."""
+    spec = json.loads((ROOT / "app.json").read_text())["env"]["HEROKU_CONNECT_APP_NAME"]
+    assert spec["required"] is False
+    assert "value" not in spec
+    assert "runtime-dyno-metadata" in spec["description"]
+    assert "this app's name" in spec["description"]
+
+
+def test_ci_run__installs_debians_chromium_and_postgis_and_sets_ci():
+    """CI proves what local runs may skip: it installs the browser and PostGIS, and sets CI so
+    a missing one fails instead of skipping (tests/needs.py)."""
+    script = (ROOT / ".ci" / "run").read_text()
+    install = next(line for line in script.splitlines() if "apt-get install" in line)
+    assert {"chromium", "postgresql-15-postgis-3", "libgdal32"} <= set(install.split())
+    assert 'export CI="${CI:-true}"' in script
+    assert script.rstrip().endswith("make test")

@@ -1,7 +1,7 @@
 """The launcher behind `make demo` / `make test`: embedded PostgreSQL and Redis, clear errors.
 
-Embedded PostgreSQL refuses root, so as root (CI) the launcher runs in a user namespace as
-uid 1000, with its data in a temporary folder.
+Run as root (CI, containers) these tests drive the launcher's own root handling: PostgreSQL in a
+user namespace, or as the system user ``hcop-postgres``; as a normal user, the plain path.
 """
 
 from __future__ import annotations
@@ -9,9 +9,12 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,20 +36,6 @@ print("redis", client.get("probe").decode())
 """
 
 
-def _as_unprivileged() -> list[str]:
-    """Command prefix that runs as a non-root user when we are root; nothing otherwise.
-
-    A user namespace maps root to uid 1000: PostgreSQL sees an ordinary user while file access
-    stays root's, so the same interpreter and virtualenv work.
-    """
-    if os.geteuid() != 0:
-        return []
-    unshare = shutil.which("unshare")
-    if unshare is None:
-        pytest.fail("unshare (util-linux) is needed to run the launcher as non-root from root")
-    return [unshare, "--user", "--map-user=1000", "--map-group=1000"]
-
-
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Iterator[Path]:
     """A data folder the launcher's user owns (short path: Unix socket limits)."""
@@ -56,25 +45,48 @@ def data_dir(tmp_path: Path) -> Iterator[Path]:
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-        shutil.rmtree(f"{folder}-xdg", ignore_errors=True)
 
 
-def _environ(data: Path) -> dict[str, str]:
+def _environ(data: Path, **extra: str) -> dict[str, str]:
+    """The environment of a first run: no service URLs, the data in ``data``."""
     environ = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "REDIS_URL", "TEST_DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
-    }
-    runtime = data.parent / f"{data.name}-xdg"  # private, as platformdirs expects
-    runtime.mkdir(mode=0o700, exist_ok=True)
-    environ.update(
-        HCOP_DATA_DIR=str(data), HOME=str(data), XDG_RUNTIME_DIR=str(runtime), PYTHONPATH=str(ROOT)
-    )
+        if key
+        not in {
+            "DATABASE_URL", "REDIS_URL", "TEST_DATABASE_URL", "DJANGO_SETTINGS_MODULE",
+            devservices.RUN_AS_VARIABLE,
+        }
+    }  # fmt: skip
+    environ.update(HCOP_DATA_DIR=str(data), PYTHONPATH=str(ROOT), **extra)
     return environ
 
 
+root_only = pytest.mark.skipif(os.geteuid() != 0, reason="runs the launcher's root handling")
+
+
+def _owners(folder: Path) -> set[int]:
+    return {path.stat().st_uid for path in [folder, *folder.rglob("*")]}
+
+
 def _launcher(*command: str) -> list[str]:
-    return [*_as_unprivileged(), sys.executable, "-m", "app.devservices", "exec", "--", *command]
+    return [sys.executable, "-m", "app.devservices", "exec", "--", *command]
+
+
+def _probe(environ: dict[str, str], extra: str = "") -> subprocess.CompletedProcess:
+    """Run PROBE (+ ``extra``) through the launcher; fails the test unless it succeeded."""
+    result = subprocess.run(
+        _launcher(sys.executable, "-c", PROBE + extra),
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "pg 1" in result.stdout
+    assert "redis ok" in result.stdout
+    return result
 
 
 def _processes_using(data: Path) -> list[str]:
@@ -95,19 +107,44 @@ def _processes_using(data: Path) -> list[str]:
 @pytest.mark.slow
 def test_exec__embedded_postgres_with_hstore_and_redis_then_nothing_left(data_dir):
     """Without DATABASE_URL/REDIS_URL both servers start, serve the command, and stop after."""
-    result = subprocess.run(
-        _launcher(sys.executable, "-c", PROBE),
-        cwd=ROOT,
-        env=_environ(data_dir),
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "pg 1" in result.stdout
-    assert "redis ok" in result.stdout
+    result = _probe(_environ(data_dir))
     assert "embedded PostgreSQL 18 running" in result.stdout
     assert (data_dir / "postgres-18" / "PG_VERSION").read_text().strip() == "18"
+    assert _processes_using(data_dir) == []
+    assert _owners(data_dir) == {os.geteuid()}  # the invoking user's files
+
+
+@root_only
+@pytest.mark.slow
+def test_exec__as_root_in_a_user_namespace_behind_a_private_folder(data_dir):
+    """As root PostgreSQL runs as 'nobody' in a user namespace: it works even behind a 0700
+    folder (no ancestor is opened up) and every file stays root's."""
+    private = data_dir / "private"
+    private.mkdir(mode=0o700)
+    data = private / "d"
+    result = _probe(_environ(data, **{devservices.RUN_AS_VARIABLE: "namespace"}))
+    assert "as 'nobody' in a user namespace" in result.stdout
+    assert private.stat().st_mode & 0o777 == 0o700
+    assert data_dir.stat().st_mode & 0o777 == 0o755
+    assert _owners(data) == {0}
+    assert _processes_using(data) == []
+
+
+@root_only
+@pytest.mark.slow
+def test_exec__as_root_as_the_system_user_then_the_files_are_given_back(data_dir):
+    """Where namespaces are not allowed (forced here), PostgreSQL runs as hcop-postgres, which
+    owns the data folder only while the server runs."""
+    owner_probe = (
+        "import os, pathlib, pwd; "
+        "d = pathlib.Path(os.environ['HCOP_DATA_DIR']) / 'postgres-18'; "
+        "print('owner', pwd.getpwuid(d.stat().st_uid).pw_name)"
+    )
+    environ = _environ(data_dir, **{devservices.RUN_AS_VARIABLE: "system-user"})
+    result = _probe(environ, "\n" + owner_probe)
+    assert f"as the system user {devservices.SYSTEM_USER}" in result.stdout
+    assert f"owner {devservices.SYSTEM_USER}" in result.stdout
+    assert _owners(data_dir) == {0}
     assert _processes_using(data_dir) == []
 
 
@@ -176,11 +213,39 @@ def test_exec__malformed_urls_are_one_clear_line_and_start_nothing(
     assert list(data_dir.iterdir()) == []
 
 
-def test_start_postgres__refuses_root_with_the_way_out(monkeypatch):
-    """As root, embedded PostgreSQL is refused with a hint to set DATABASE_URL."""
+def test_postgres_identity__neither_way_as_root_is_one_line_saying_what_to_do(
+    data_dir, monkeypatch
+):
+    """As root without unshare and with the data behind a private folder (so the system user
+    could not reach it), the launcher says so in one line with the way out."""
+    private = data_dir / "private"
+    private.mkdir(mode=0o700)
     monkeypatch.setattr(devservices.os, "geteuid", lambda: 0)
-    with pytest.raises(devservices.LauncherError, match="cannot run as root; set DATABASE_URL"):
-        devservices.start_postgres(devservices.ProcessGroup())
+    monkeypatch.setenv("PATH", str(data_dir / "empty"))
+    monkeypatch.delenv(devservices.RUN_AS_VARIABLE, raising=False)
+    with pytest.raises(devservices.LauncherError) as caught:
+        devservices.postgres_identity(private / "data", data_dir)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith("embedded PostgreSQL cannot run as root")
+    assert "no unshare command" in message
+    assert f"could not reach {private / 'data'} ({private} is private)" in message
+    assert "run it as a normal user, or set DATABASE_URL to a PostgreSQL server" in message
+    assert private.stat().st_mode & 0o777 == 0o700  # nothing opened up
+
+
+def test_postgres_identity__a_normal_user_runs_it_directly(monkeypatch, tmp_path):
+    """Not root: no namespace, no system user, nothing handed over."""
+    monkeypatch.setattr(devservices.os, "geteuid", lambda: 1000)
+    identity = devservices.postgres_identity(tmp_path, tmp_path)
+    assert (identity.kind, identity.prefix, identity.popen_kwargs()) == ("self", [], {})
+
+
+def test_postgres_identity__rejects_an_unknown_forced_way(monkeypatch, tmp_path):
+    monkeypatch.setattr(devservices.os, "geteuid", lambda: 0)
+    monkeypatch.setenv(devservices.RUN_AS_VARIABLE, "sudo")
+    with pytest.raises(devservices.LauncherError, match="must be 'namespace' or 'system-user'"):
+        devservices.postgres_identity(tmp_path, tmp_path)
 
 
 def test_exec__sigint_stops_a_launcher_started_in_the_background(tmp_path):
@@ -210,3 +275,117 @@ def test_exec__sigint_stops_a_launcher_started_in_the_background(tmp_path):
         if launcher.poll() is None:
             launcher.kill()
             launcher.wait()
+
+
+def _free_port_with_simulator_port() -> int:
+    """A free port P with P + 100 free too (``make demo`` serves the simulator there)."""
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        if port + 100 > 65535:
+            continue
+        with socket.socket() as other:
+            try:
+                other.bind(("127.0.0.1", port + 100))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free pair of ports")
+
+
+@pytest.mark.slow
+def test_make_test__passes_on_the_embedded_default(data_dir):
+    """`make test` without DATABASE_URL/REDIS_URL (as root: the launcher's own namespace)
+    runs database tests on the embedded servers and leaves nothing running."""
+    result = subprocess.run(
+        ["make", "test", "PYTEST_ARGS=tests/app/test_operator_account.py -q"],
+        cwd=ROOT,
+        env=_environ(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "embedded PostgreSQL 18 running" in result.stdout
+    assert "2 passed" in result.stdout
+    assert _processes_using(data_dir) == []
+
+
+def _connections_seen_by_the_operator(url: str, deadline: float) -> list:
+    """Log in as the demo operator and poll Connections (JSON) until it lists a connection."""
+    import requests
+
+    session = requests.Session()
+    session.get(f"{url}accounts/login/", timeout=10)
+    session.post(
+        f"{url}accounts/login/",
+        data={
+            "username": "operator",
+            "password": "operator-demo",
+            "csrfmiddlewaretoken": session.cookies["csrftoken"],
+        },
+        timeout=10,
+    )
+    connections: list = []
+    while not connections and time.monotonic() < deadline:
+        response = session.get(f"{url}connections/status.json", timeout=10)
+        assert response.status_code == 200, response.text[:200]
+        connections = response.json()["connections"]
+        if not connections:
+            time.sleep(0.5)
+    return connections
+
+
+@pytest.mark.slow
+def test_make_demo__serves_health_then_ctrl_c_leaves_nothing(data_dir):
+    """`make demo` without DATABASE_URL/REDIS_URL lists the simulated connection on the
+    Connections page within seconds of printing its URL and serves /health/ 200; Ctrl-C
+    (SIGINT to the terminal's process group) stops every process it started."""
+    port = _free_port_with_simulator_port()
+    log = data_dir.parent / f"{data_dir.name}.log"  # a file: a full pipe would stall the demo
+    url = f"http://127.0.0.1:{port}/"
+    with open(log, "w") as out:
+        demo = subprocess.Popen(
+            ["make", "demo"],
+            cwd=ROOT,
+            env={
+                k: v
+                for k, v in _environ(data_dir, PORT=str(port)).items()
+                if k not in {"ADMIN_USERNAME", "ADMIN_PASSWORD", "DEMO_PASSWORD"}
+            },
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 240
+        while url not in log.read_text() and time.monotonic() < deadline:
+            assert demo.poll() is None, log.read_text()
+            time.sleep(0.2)
+        assert url in log.read_text()
+        printed_at = time.monotonic()
+        # The first minute is not empty: a starting worker fetches the connection status.
+        connections = _connections_seen_by_the_operator(url, deadline)
+        assert connections, log.read_text()
+        assert time.monotonic() - printed_at < 30
+        status = None
+        while status != 200 and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{url}health/?format=json", timeout=10) as response:
+                    status = response.status
+            except urllib.error.HTTPError as error:  # 500 while the worker still starts
+                status = error.code
+            except OSError:
+                pass
+            time.sleep(0.5)
+        assert status == 200
+    finally:
+        os.killpg(demo.pid, signal.SIGINT)
+        demo.wait(timeout=60)
+        output = log.read_text()
+        log.unlink()
+    # make itself dies of the SIGINT once its child (the launcher) has stopped everything.
+    assert demo.returncode in (0, -signal.SIGINT), output
+    assert "Stopping" in output
+    assert _processes_using(data_dir) == []

@@ -1,38 +1,47 @@
-"""Playwright against Debian's Chromium (never `playwright install`) and Django's live server.
+"""Playwright against a Chromium-based browser (see ``tests/browsers.py``) and Django's live server.
 
 Every test in this folder is marked ``browser`` and runs last (see ``tests/conftest.py``).
-Data-writing tests need ``@pytest.mark.django_db(transaction=True)``; the ``login`` fixture logs a
-user in through the real login form.
+Without any browser they are skipped with one summary line saying how to get one (a failure
+under CI, which installs Debian's Chromium). Data-writing tests need
+``@pytest.mark.django_db(transaction=True)``; the ``login`` fixture logs a user in through the
+real login form.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Callable
 
 import pytest
 
-# Debian's Chromium here and in CI; Chrome for Testing on Heroku CI (its buildpack, app.json).
-CHROMIUM = (
-    os.environ.get("CHROMIUM_PATH")
-    or shutil.which("chromium")
-    or shutil.which("chrome")
-    or "/usr/bin/chromium"
-)
+from app.devservices import DATA
+from tests.browsers import HOW_TO_GET_ONE, find_browser
+from tests.needs import missing, running_in_ci
 
 # The ORM is called from the test thread while Playwright's event loop runs.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def browser_executable() -> str:
+    """The browser to drive; outside CI, Playwright's own download is tried (once a day)."""
+    search = find_browser(
+        os.environ, marker=DATA / "playwright-install.json", allow_install=not running_in_ci()
+    )
+    if search.path is None:
+        missing(
+            "a Chromium-based browser for the browser tests",
+            f"{HOW_TO_GET_ONE} (found none: {search.problem})",
+        )
+    return search.path
+
+
 @pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
-    """Debian's Chromium, headless, with the flags this sandboxed machine needs."""
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install chromium")
+def browser_type_launch_args(browser_type_launch_args: dict, browser_executable: str) -> dict:
+    """The browser found, headless, with the flags this sandboxed machine needs."""
     return {
         **browser_type_launch_args,
-        "executable_path": CHROMIUM,
+        "executable_path": browser_executable,
         "headless": True,
         "args": [
             "--no-sandbox",

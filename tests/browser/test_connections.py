@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from app.celery import app as celery_app
 from app.connections import services
+from heroku_connect.mapping import get_mapping
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -66,3 +67,19 @@ def test_api_failure_banner(simulator, operator, login, live_server, page):
     expect(banner).to_contain_text("refused the token")
     expect(page.get_by_test_id("freshness")).to_contain_text("stale")
     assert simulator.token not in page.content()
+
+
+def test_refresh_now_fills_an_empty_connections_page(simulator, operator, login, live_server, page):
+    """Before any refresh the page is empty; 'Refresh now' brings the connection and its
+    mappings at once, and the page says so."""
+    simulator.import_mapping(get_mapping())
+    simulator.wait_idle()
+    login("mapper", "pw-mapper")
+    page.goto(f"{live_server.url}/connections/")
+    expect(page.get_by_test_id("freshness")).to_contain_text("Never refreshed yet")
+    page.get_by_test_id("refresh-now").click()
+    expect(page.locator(".message.success")).to_have_text("Status refreshed: 1 connection.")
+    expect(page.locator(f'[data-connection="{simulator.connection_id}"]')).to_be_visible()
+    expect(page.locator("tr[data-mapping=Contact]")).to_be_visible()
+    expect(page.get_by_test_id("freshness")).to_contain_text("Updated")
+    assert page.url == f"{live_server.url}/connections/"

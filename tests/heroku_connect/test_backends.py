@@ -13,6 +13,7 @@ from django.test import override_settings
 from heroku_connect.db.backends.base.base import HerokuConnectDatabaseWrapperMixin
 from heroku_connect.db.backends.base.creation import DatabaseCreation
 from heroku_connect.db.backends.postgresql.base import DatabaseWrapper
+from tests.needs import require_postgis
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -142,6 +143,8 @@ def _fresh_test_db(engine, name, development):
 def test_create_test_db__builds_the_heroku_connect_schema(engine, display_name, extra, development):
     """Creating a test database (both engines) builds the schema before migrations run: tables
     only by default, the development schema with HEROKU_CONNECT_TEST_DEVELOPMENT_SCHEMA."""
+    if "postgis" in engine:
+        require_postgis(connection.settings_dict)
     name = f"{connection.settings_dict['NAME']}_{engine.rsplit('.', 1)[-1]}"
     result = _fresh_test_db(engine, name, development)
     assert result["display_name"] == display_name

@@ -11,6 +11,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from heroku_connect.management.commands.load_remote_schema import Command
+from heroku_connect.test.simulator import dsn_from_settings_dict
 from heroku_connect.test.utils import heroku_cli
 
 READER = "apiclient-reader"
@@ -22,8 +23,7 @@ Connection URL:
 
 
 def _dsn() -> str:
-    s = connection.settings_dict
-    return f"dbname={s['NAME']} user={s['USER']} host={s['HOST']} port={s['PORT'] or 5432}"
+    return dsn_from_settings_dict(connection.settings_dict)
 
 
 @pytest.fixture
@@ -46,8 +46,8 @@ def _url(user: str, password: str, scheme: str = "postgres") -> str:
 
     s = connection.settings_dict
     return (
-        f"{scheme}://{quote(user, safe='')}:{quote(password, safe='')}@{s['HOST']}:"
-        f"{s['PORT'] or 5432}/{s['NAME']}"
+        f"{scheme}://{quote(user, safe='')}:{quote(password, safe='')}@"
+        f"{quote(s['HOST'], safe='')}:{s['PORT'] or 5432}/{s['NAME']}"
     )
 
 
@@ -135,7 +135,9 @@ def test_parse_credentials__schemes_encoding_and_hyphens(url, expected):
     assert Command().parse_credentials(url) == dict(zip(keys, expected, strict=True))
 
 
-@pytest.mark.parametrize("url", ["", "postgres://host/db", "postgres://u:p@host:notaport/db"])
+@pytest.mark.parametrize(
+    "url", ["", "postgres://u@host/", "postgres://u:p@host:notaport/db", "mysql://u@h/db"]
+)
 def test_parse_credentials__garbage(url):
     """Anything unparsable is 'Could not parse DATABASE_URL.'."""
     with pytest.raises(CommandError, match=r"^Could not parse DATABASE_URL\.$"):

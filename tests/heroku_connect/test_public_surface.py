@@ -295,6 +295,9 @@ def test_exceptions_and_router():
 
 
 def test_backends__wrappers_and_creation():
+    from tests.needs import require_gdal
+
+    require_gdal()
     from django.contrib.gis.db.backends.postgis.base import DatabaseWrapper as PostGIS
     from django.db.backends.postgresql.base import DatabaseWrapper as Postgres
     from django.db.backends.postgresql.creation import DatabaseCreation as PostgresCreation

@@ -11,6 +11,7 @@ from app.audit.models import AuditEntry
 from app.core.redirects import local_path
 from heroku_connect.models import TriggerLog
 from tests.app.dashboard.confirming import confirm, confirmation_token
+from tests.app.dashboard.connect_api import unreachable_api
 from tests.heroku_connect.trigger_log.factories import make_log
 from tests.url_catalog import ALL_PERMISSIONS, VIEW, make_user
 
@@ -132,3 +133,19 @@ def test_login_redirect__an_overlong_query_is_dropped(client):
     response = client.get(reverse("dashboard:failures"), {"q": "x" * 20_000})
     assert response.status_code == 302
     assert response["Location"] == f"{reverse('login')}?next=/failures/"
+
+
+@pytest.mark.parametrize("value", NOT_LOCAL)
+def test_connections_refresh__a_bad_next_goes_to_the_status_page(operator_client, value):
+    """'Refresh now' redirects to a local ``next`` only (``foo`` was passed to ``redirect()``
+    after the refresh had run and been audited: a 500)."""
+    with unreachable_api():
+        response = operator_client.post(reverse("connections:refresh"), {"next": value})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("connections:status")
+
+
+def test_connections_refresh__a_local_next_is_followed(operator_client):
+    with unreachable_api():
+        response = operator_client.post(reverse("connections:refresh"), {"next": "/groups/"})
+    assert response["Location"] == "/groups/"

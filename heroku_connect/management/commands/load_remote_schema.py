@@ -11,12 +11,18 @@ import os
 import re
 import subprocess
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-#: A postgres:// or postgresql:// URL anywhere in the CLI's output.
-_URL_PATTERN = re.compile(r"postgres(?:ql)?://\S+")
+from heroku_connect.db.database_url import (
+    POSTGRES_SCHEMES,
+    DatabaseURLError,
+    connection_params,
+    parse_database_url,
+)
+
+#: A PostgreSQL URL (any scheme the URL parser accepts) anywhere in the CLI's output.
+_URL_PATTERN = re.compile(rf"(?:{'|'.join(sorted(POSTGRES_SCHEMES))})://\S+")
 
 
 class Command(BaseCommand):
@@ -58,47 +64,42 @@ class Command(BaseCommand):
     def parse_credentials(self, url: str) -> dict[str, str]:
         """``user``, ``passwd``, ``host``, ``port`` and ``dbname`` of the first database URL.
 
-        Accepts ``postgres://`` and ``postgresql://``, percent-encoded user names and passwords
-        and any user name characters; the port defaults to 5432.
+        Every form of :func:`heroku_connect.db.database_url.parse_database_url` is accepted
+        (schemes, percent-encoded credentials, socket directories as host or ``?host=``, no
+        host, no user); missing parts are empty (libpq's defaults) and the port defaults to
+        5432. Only the database name is required.
         """
         match = _URL_PATTERN.search(url)
         if match is None:
             raise CommandError("Could not parse DATABASE_URL.")
         try:
-            parts = urlsplit(match.group(0).strip("\"'"))
-            port = parts.port or 5432
-        except ValueError as error:
+            params = connection_params(parse_database_url(match.group(0).strip("\"'")))
+        except DatabaseURLError as error:
             raise CommandError("Could not parse DATABASE_URL.") from error
-        dbname = unquote(parts.path.lstrip("/"))
-        if not (parts.username and parts.hostname and dbname):
+        if not params.get("dbname"):
             raise CommandError("Could not parse DATABASE_URL.")
         return {
-            "user": unquote(parts.username),
-            "passwd": unquote(parts.password or ""),
-            "host": parts.hostname,
-            "port": str(port),
-            "dbname": dbname,
+            "user": params.get("user", ""),
+            "passwd": params.get("password", ""),
+            "host": params.get("host", ""),
+            "port": params.get("port", "5432"),
+            "dbname": params["dbname"],
         }
 
     @staticmethod
     def get_schema(
         user: str, host: str, port: str, dbname: str, passwd: str, schema_name: str
     ) -> str:
-        """``pg_dump -sO -n <schema>`` of the database; the password goes in ``PGPASSWORD``."""
-        command = [
-            "pg_dump",
-            "-sO",
-            "-n",
-            schema_name,
-            "-U",
-            user,
-            "-h",
-            host,
-            "-p",
-            str(port),
-            "-d",
-            dbname,
-        ]
+        """``pg_dump -sO -n <schema>`` of the database; the password goes in ``PGPASSWORD``.
+
+        An empty ``user`` or ``host`` is left to libpq's defaults (``PGUSER``, ``PGHOST``).
+        """
+        command = ["pg_dump", "-sO", "-n", schema_name]
+        if user:
+            command += ["-U", user]
+        if host:
+            command += ["-h", host]
+        command += ["-p", str(port), "-d", dbname]
         env = {**os.environ, "PGPASSWORD": passwd}
         try:
             output = subprocess.check_output(command, env=env)

@@ -71,3 +71,30 @@ def test_worker__recover_task_fails_an_expired_job(simulator, celery_worker, set
     )
     tasks.recover_imports.delay()
     _wait_for(lambda: ImportJob.objects.get(pk=job.pk).state == ImportJob.State.FAILED)
+
+
+def test_worker__a_starting_worker_fetches_the_status_at_once(simulator, celery_worker):
+    """worker_ready (sent when `celery worker` has started) enqueues a refresh: the pages have
+    data without waiting for beat's first tick."""
+    from celery.signals import worker_ready
+
+    assert not RefreshRun.objects.exists()
+    worker_ready.send(sender=None)
+    _wait_for(RefreshRun.objects.exists)
+    assert RefreshRun.objects.get().ok
+    assert Connection.objects.get().connection_id == simulator.connection_id
+
+
+def test_refresh_task__skips_while_another_refresh_runs(transactional_db):
+    """A second refresh (beat and a starting worker at once) is skipped, not failed."""
+    import psycopg
+    from django.db import connection
+
+    from app.connections import services
+    from heroku_connect.test.simulator import dsn_from_settings_dict
+
+    with psycopg.connect(dsn_from_settings_dict(connection.settings_dict)) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", [services._REFRESH_LOCK_KEY])
+        assert tasks.refresh_status.apply().get() is None
+        other.execute("SELECT pg_advisory_unlock(%s)", [services._REFRESH_LOCK_KEY])
+    assert not RefreshRun.objects.exists()
