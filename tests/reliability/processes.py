@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
+import re
 import shutil
 import signal
 import socket
@@ -28,6 +29,8 @@ PYTHON = sys.executable
 BIN = Path(PYTHON).parent
 #: Settings of the processes started here (development settings, quicker recovery limits).
 SETTINGS = "tests.reliability.stack_settings"
+#: Celery's log line for the end of the start-up status refresh (success or failure).
+STARTUP_REFRESH_ENDED = re.compile(r"connections\.refresh_status\[[^\]]+\] (succeeded|raised)")
 
 
 def free_port() -> int:
@@ -273,7 +276,12 @@ class Stack:
         return process
 
     def worker(self) -> Process:
-        """A Celery worker (solo pool: one task at a time, like a small dyno), ready to consume."""
+        """A Celery worker (solo pool: one task at a time, like a small dyno), ready to consume.
+
+        A starting worker refreshes the connection status at once (``worker_ready``); this
+        returns once that refresh has ended, so a test's faults and task order apply to the
+        test's own work, not to the start-up refresh.
+        """
         process = self._start(
             "worker",
             [
@@ -292,6 +300,12 @@ class Stack:
             lambda: "ready." in process.output() or not process.alive(),
             timeout=60,
             what="Celery worker ready",
+        )
+        assert process.alive(), process.output()[-2000:]
+        wait_until(
+            lambda: STARTUP_REFRESH_ENDED.search(process.output()) or not process.alive(),
+            timeout=60,
+            what="the worker's start-up status refresh ended",
         )
         assert process.alive(), process.output()[-2000:]
         return process

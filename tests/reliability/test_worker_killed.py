@@ -27,11 +27,11 @@ def test_worker_killed_between_upload_started_and_recorded__posted_once(simulato
     asks the API, finds the import there, and only waits for it: one POST in all."""
     services.refresh_status(client=services.make_client())
     job = services.request_import(conn=Connection.objects.get(), document=get_mapping(), user=None)
+    worker = stack.worker()  # after its start-up status refresh
     control = ControlClient(simulator.base_url)
     control.reset_request_counts()
     control.set_faults(latency=3, times=1)  # the run's first API call is the upload: slow
 
-    worker = stack.worker()
     stack.send("connections.run_import", job.pk)
     wait_until(lambda: import_posts(simulator, control), timeout=30, what="the upload was sent")
     job.refresh_from_db()
